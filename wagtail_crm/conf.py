@@ -1,0 +1,32 @@
+"""Settings of wagtail_crm, read from ``WAGTAIL_CRM_*`` in Django settings.
+
+Every other module reads settings through :data:`crm_settings`, never from
+``django.conf.settings`` directly, so defaults live in one place.
+"""
+
+from django.conf import settings
+
+DEFAULTS = {
+    #: Name of the folder new contacts go to when none is chosen.
+    "DEFAULT_FOLDER_NAME": "Contacts",
+    #: Wagtail search backend used by the contact listings.
+    "SEARCH_BACKEND": "default",
+    #: Rows fetched per database round trip when exporting a listing.
+    "EXPORT_CHUNK_SIZE": 2000,
+    #: Phone region used when CRMSettings cannot be read (no Site yet, migrations).
+    "FALLBACK_PHONE_REGION": "GB",
+}
+
+
+class CRMConf:
+    """Attribute access to WAGTAIL_CRM_* settings with defaults."""
+
+    prefix = "WAGTAIL_CRM_"
+
+    def __getattr__(self, name):
+        if name not in DEFAULTS:
+            raise AttributeError(f"Unknown wagtail_crm setting: {name}")
+        return getattr(settings, self.prefix + name, DEFAULTS[name])
+
+
+crm_settings = CRMConf()

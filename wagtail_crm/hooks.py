@@ -1,0 +1,1 @@
+"""Every Wagtail hook of the CRM: menus, viewsets, panels, bulk actions."""
