@@ -1,1 +1,13 @@
 """Every Wagtail hook of the CRM: menus, viewsets, panels, bulk actions."""
+
+from wagtail import hooks
+from wagtail.snippets.models import register_snippet
+
+from .snippets.bulk_actions import MoveToFolderBulkAction, TagBulkAction, TrashBulkAction
+from .snippets.contacts import CRMViewSetGroup
+
+register_snippet(CRMViewSetGroup)
+
+hooks.register("register_bulk_action", TagBulkAction)
+hooks.register("register_bulk_action", MoveToFolderBulkAction)
+hooks.register("register_bulk_action", TrashBulkAction)

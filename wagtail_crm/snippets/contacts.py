@@ -1,0 +1,75 @@
+"""Admin viewsets for people and organisations, and the CRM menu group."""
+
+from django.utils.translation import gettext_lazy as _
+from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+
+from ..models import Organization, Person
+from . import contact_form, contact_page, listing
+from .configuration import ContactMethodTypeViewSet, CustomFieldViewSet, FolderViewSet
+from .trash import TrashViewSet
+
+
+class ContactViewSet(SnippetViewSet):
+    """What people and organisations share: listing, contact page, form and trash."""
+
+    index_view_class = listing.ContactIndexView
+    inspect_view_class = contact_page.ContactInspectView
+    add_view_class = contact_form.ContactCreateView
+    edit_view_class = contact_form.ContactEditView
+    delete_view_class = contact_form.ContactTrashView
+    inspect_view_enabled = True
+    copy_view_enabled = False
+    ordering = ("sort_name", "pk")
+    search_backend_name = "default"
+
+    @property
+    def list_per_page(self):
+        return listing.items_per_page()
+
+    @property
+    def filterset_class(self):
+        return listing.filterset_for(self.model)
+
+    @property
+    def list_export(self):
+        return listing.export_fields(self.model)
+
+    @property
+    def export_headings(self):
+        return listing.export_headings(self.model)
+
+
+class PersonViewSet(ContactViewSet):
+    model = Person
+    icon = "user"
+    menu_label = _("People")
+    menu_order = 100
+    url_prefix = "crm/people"
+    export_filename = "people"
+    edit_handler = contact_form.person_edit_handler()
+
+
+class OrganizationViewSet(ContactViewSet):
+    model = Organization
+    icon = "group"
+    menu_label = _("Organisations")
+    menu_order = 200
+    url_prefix = "crm/organisations"
+    export_filename = "organisations"
+    edit_handler = contact_form.organization_edit_handler()
+
+
+class CRMViewSetGroup(SnippetViewSetGroup):
+    """The "CRM" menu group of the Wagtail admin."""
+
+    menu_label = _("CRM")
+    menu_icon = "group"
+    menu_order = 150
+    items = (
+        PersonViewSet,
+        OrganizationViewSet,
+        FolderViewSet,
+        ContactMethodTypeViewSet,
+        CustomFieldViewSet,
+        TrashViewSet,
+    )
