@@ -50,7 +50,6 @@ test-postgres: $(VENV)/.installed-test
 
 lint: $(VENV)/.installed-test
 	$(PY) -m ruff check .
-	$(PY) -m ruff format --check wagtail_crm tests benchmarks example_site
 
 migrations-check: $(VENV)/.installed-test
 	env -u DATABASE_URL $(MANAGE) makemigrations --check --dry-run

@@ -80,10 +80,13 @@ def test_primary_address_sets_city_and_country():
 def test_method_links_follow_type_templates():
     person = PersonFactory()
     email = ContactMethodFactory(contact=person, value="a@example.org")
-    phone = ContactMethodFactory(contact=person, type=method_type("Phone"), value="+44 20 7946 0000")
+    phone = ContactMethodFactory(
+        contact=person, type=method_type("Phone"), value="+44 20 7946 0000"
+    )
     assert email.link() == "mailto:a@example.org"
     assert phone.link() == "tel:+442079460000"
-    assert phone.link("https://pbx.example.com/dial/{digits}") == "https://pbx.example.com/dial/442079460000"
+    pbx = "https://pbx.example.com/dial/{digits}"
+    assert phone.link(pbx) == "https://pbx.example.com/dial/442079460000"
     assert phone.display_value("national") == "020 7946 0000"
 
 

@@ -250,7 +250,9 @@ class Contact(RevisionMixin, index.Indexed, ClusterableModel):
                 (v or "").strip()
                 for v in (self.given_name, self.family_name, self.nickname)
             ):
-                errors["family_name"] = _("Give a person at least a given name, family name or nickname.")
+                errors["family_name"] = _(
+                    "Give a person at least a given name, family name or nickname."
+                )
             if self.primary_organization_id and self.primary_organization_id == self.pk:
                 errors["primary_organization"] = _("A contact cannot be its own organisation.")
         else:
@@ -258,7 +260,8 @@ class Contact(RevisionMixin, index.Indexed, ClusterableModel):
                 errors["organization_name"] = _("An organisation needs a name.")
             if self.primary_organization_id:
                 errors["primary_organization"] = _("Only people have a primary organisation.")
-        if self.primary_organization_id and self.primary_organization.kind != ContactKind.ORGANIZATION:
+        organization = self.primary_organization if self.primary_organization_id else None
+        if organization and organization.kind != ContactKind.ORGANIZATION:
             errors["primary_organization"] = _("Choose an organisation, not a person.")
         cleaned, custom_errors = clean_custom_values(self.custom_field_definitions(), self.custom)
         if custom_errors:
@@ -391,7 +394,7 @@ class MethodScheme(models.TextChoices):
 
 
 class ContactMethodType(models.Model):
-    """A kind of contact method defined by the admin: email, mobile phone, website, a social handle."""
+    """A kind of contact method defined by the admin: email, phone, website, social handle."""
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     scheme = models.CharField(_("scheme"), max_length=20, choices=MethodScheme.choices)
@@ -447,12 +450,26 @@ class ContactMethod(models.Model):
     def __str__(self):
         return self.value
 
+    def save(self, *args, **kwargs):
+        # Always re-derive ``normalized``: the value may have changed since it was set.
+        if self.type_id:
+            self.normalize()
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        if self.type_id:
+            self.normalize()
+
     @property
     def scheme(self):
         return self.type.scheme if self.type_id else ""
 
     def normalize(self, phone_region=None):
-        """Validate ``value`` for the type's scheme and set ``normalized``; raise ValidationError."""
+        """Validate ``value`` for the type's scheme and set ``normalized``.
+
+        Raises:
+            ValidationError: on ``value``, saying why the value does not fit the scheme.
+        """
         value = (self.value or "").strip()
         self.value = value
         if not value:
@@ -483,15 +500,6 @@ class ContactMethod(models.Model):
         else:
             self.normalized = value.lstrip("@").lower()
 
-    def clean(self):
-        if self.type_id:
-            self.normalize()
-
-    def save(self, *args, **kwargs):
-        if self.type_id and not self.normalized:
-            self.normalize()
-        super().save(*args, **kwargs)
-
     def display_value(self, display_format="international"):
         if self.scheme == MethodScheme.PHONE and self.normalized:
             return format_phone(self.normalized, display_format)
@@ -505,8 +513,9 @@ class ContactMethod(models.Model):
         if not template:
             return ""
         e164 = self.normalized if self.scheme == MethodScheme.PHONE else ""
+        is_url = self.scheme == MethodScheme.URL
         values = {
-            "value": quote(self.value, safe="@+:/.") if self.scheme != MethodScheme.URL else self.value,
+            "value": self.value if is_url else quote(self.value, safe="@+:/."),
             "e164": e164,
             "digits": e164.lstrip("+"),
         }

@@ -57,7 +57,9 @@ class CRMSettings(BaseGenericSetting):
     default_phone_region = CountryField(
         _("default phone region"),
         default="GB",
-        help_text=_("Phone numbers entered without +country code are read as numbers of this country."),
+        help_text=_(
+            "Phone numbers entered without +country code are read as numbers of this country."
+        ),
     )
     phone_display_format = models.CharField(
         _("phone display format"),
