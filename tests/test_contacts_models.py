@@ -1,3 +1,5 @@
+from urllib.parse import urlsplit
+
 import pytest
 from django.core.exceptions import ValidationError
 from wagtail.search.backends import get_search_backend
@@ -125,3 +127,40 @@ def test_search_finds_people_by_name_email_and_organisation():
     for query in ("Scorp", "hank@globex", "Globex"):
         results = list(backend.autocomplete(query, Person.objects.all()))
         assert person in results, query
+
+
+@pytest.mark.parametrize(
+    "value", ["javascript://%0aalert(1)", "data://text/html,<script>", "ftp://example.org/x"]
+)
+def test_web_address_must_be_http_or_https(value):
+    method = ContactMethodFactory.build(
+        contact=PersonFactory(), type=method_type("Website"), value=value
+    )
+    with pytest.raises(ValidationError) as error:
+        method.full_clean()
+    assert "use http:// or https://" in error.value.message_dict["value"][0]
+
+
+def test_link_never_produces_a_script_url():
+    person = PersonFactory()
+    handle = ContactMethodFactory(contact=person, type=method_type("Mastodon"), value="x")
+    handle.type.link_template = "{value}"
+    handle.value = "javascript:alert(1)"
+    assert handle.link() == ""
+    handle.value = " java\tscript:alert(1)"
+    link = handle.link()
+    # Quoted, it is a harmless relative URL: browsers do not decode %-escapes in a scheme.
+    assert link == "%20java%09script:alert%281%29"
+    assert urlsplit(link).scheme == ""
+
+
+def test_deleting_a_user_keeps_their_personal_folder_and_its_contacts():
+    from tests.factories import FolderFactory, UserFactory
+
+    user = UserFactory()
+    folder = FolderFactory(owner=user)
+    person = PersonFactory(folder=folder)
+    user.delete()
+    folder.refresh_from_db()
+    assert folder.owner is None
+    assert Contact.objects.filter(pk=person.pk, folder=folder).exists()

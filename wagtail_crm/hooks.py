@@ -4,6 +4,7 @@ from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 
 from .snippets.bulk_actions import MoveToFolderBulkAction, TagBulkAction, TrashBulkAction
+from .snippets.configuration import refuse_bulk_delete_of_needed_objects
 from .snippets.contacts import CRMViewSetGroup
 
 register_snippet(CRMViewSetGroup)
@@ -11,3 +12,5 @@ register_snippet(CRMViewSetGroup)
 hooks.register("register_bulk_action", TagBulkAction)
 hooks.register("register_bulk_action", MoveToFolderBulkAction)
 hooks.register("register_bulk_action", TrashBulkAction)
+
+hooks.register("before_delete_snippet", refuse_bulk_delete_of_needed_objects)

@@ -1,7 +1,7 @@
 """People and organisations, with their addresses and contact methods."""
 
 import uuid
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from anyascii import anyascii
 from django.conf import settings
@@ -22,6 +22,11 @@ from wagtail.search import index
 from ..phones import format_phone, normalize_phone
 from .fields import CustomField, clean_custom_values
 from .folders import Folder
+
+#: Schemes a web-address method may use.
+SAFE_URL_SCHEMES = {"http", "https"}
+#: Schemes a method link is never allowed to have.
+UNSAFE_LINK_SCHEMES = {"javascript", "data", "vbscript"}
 
 
 class ContactKind(models.TextChoices):
@@ -495,6 +500,11 @@ class ContactMethod(models.Model):
         elif scheme == MethodScheme.URL:
             if "://" not in value:
                 value = f"https://{value}"
+            if urlsplit(value).scheme.lower() not in SAFE_URL_SCHEMES:
+                raise ValidationError(
+                    {"value": _("'%(value)s' is not a web address: use http:// or https://.")
+                     % {"value": value}}
+                )
             self.value = value
             self.normalized = value
         else:
@@ -520,9 +530,14 @@ class ContactMethod(models.Model):
             "digits": e164.lstrip("+"),
         }
         try:
-            return template.format_map(values)
+            link = template.format_map(values)
         except (KeyError, IndexError, ValueError):
             return ""
+        # Never hand a script URL to a browser, whatever the template or value holds.
+        visible = "".join(c for c in link if c > " ")
+        if urlsplit(visible).scheme.lower() in UNSAFE_LINK_SCHEMES:
+            return ""
+        return link
 
     def search_text(self):
         parts = [self.value, self.normalized]

@@ -18,7 +18,8 @@ class Folder(models.Model):
         verbose_name=_("owner"),
         null=True,
         blank=True,
-        on_delete=models.CASCADE,
+        # A personal folder outlives its user: its contacts stay, visible to managers only.
+        on_delete=models.SET_NULL,
         related_name="crm_personal_folders",
         help_text=_("Set to make this the personal folder of one user."),
     )

@@ -5,6 +5,7 @@ from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 
 from ..conf import crm_settings
+from ..forms.settings import CRMSettingsForm
 
 #: Listing columns that can be shown for people and organisations (custom fields are added).
 DEFAULT_PERSON_COLUMNS = [
@@ -44,6 +45,8 @@ class PhoneDisplayFormat(models.TextChoices):
 @register_setting(icon="group")
 class CRMSettings(BaseGenericSetting):
     """Preferences of the CRM, edited under Settings > CRM in the Wagtail admin."""
+
+    base_form_class = CRMSettingsForm
 
     items_per_page = models.PositiveIntegerField(
         _("items per page"), default=50, help_text=_("Rows per page in contact listings.")
