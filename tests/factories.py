@@ -91,3 +91,86 @@ class CustomFieldFactory(factory.django.DjangoModelFactory):
     key = factory.Sequence(lambda n: f"field_{n}")
     label = factory.Sequence(lambda n: f"Field {n}")
     field_type = "text"
+
+
+class ContactMethodTypeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ContactMethodType
+
+    name = factory.Sequence(lambda n: f"Method type {n}")
+    scheme = "handle"
+    link_template = "https://example.social/@{value}"
+    sort_order = factory.Sequence(lambda n: 1000 + n)
+
+
+def staff_user_without_permissions(username="staff"):
+    """A user who may open the Wagtail admin but holds no model permissions."""
+    from django.contrib.auth.models import Permission
+
+    user = UserFactory(username=username, is_staff=True)
+    user.user_permissions.add(
+        Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin")
+    )
+    return user
+
+
+def reindex(*contacts):
+    """Update the search index for contacts whose methods were added after they were saved."""
+    from wagtail.search import index
+
+    for contact in contacts:
+        index.insert_or_update_object(Contact.objects.get(pk=contact.pk))
+
+
+def set_listing_columns(person=None, organization=None, **fields):
+    """Save CRMSettings with the given listing columns (and any other field values)."""
+    from wagtail_crm.models import CRMSettings
+
+    settings = CRMSettings.load()
+    if person is not None:
+        settings.person_columns = person
+    if organization is not None:
+        settings.organization_columns = organization
+    for name, value in fields.items():
+        setattr(settings, name, value)
+    settings.save()
+    return settings
+
+
+def image(title="Photo"):
+    """A Wagtail image holding a small generated PNG."""
+    from io import BytesIO
+
+    from django.core.files.images import ImageFile
+    from PIL import Image as PILImage
+    from wagtail.images import get_image_model
+
+    buffer = BytesIO()
+    PILImage.new("RGB", (64, 64), "teal").save(buffer, "PNG")
+    return get_image_model().objects.create(
+        title=title, file=ImageFile(buffer, name="photo.png")
+    )
+
+
+def admin_user(username, *permissions):
+    """An active user with Wagtail admin access and the given "app_label.codename" permissions."""
+    from django.contrib.auth.models import Permission
+
+    user = UserFactory(username=username)
+    codenames = ["wagtailadmin.access_admin", *permissions]
+    for label in codenames:
+        app_label, codename = label.split(".")
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    return user
+
+
+def ensure_trash_log_actions():
+    """Register the trash's audit log actions unless wagtail_crm.hooks already did."""
+    from wagtail.log_actions import registry
+
+    from wagtail_crm.snippets.trash import register_trash_log_actions
+
+    if not registry.action_exists("wagtail_crm.trash"):
+        register_trash_log_actions(registry)
