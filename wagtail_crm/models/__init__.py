@@ -9,11 +9,13 @@ from .contacts import (
     OrganizationType,
 )
 from .fields import CustomField, CustomFieldTarget, CustomFieldType, clean_custom_values
-from .folders import Folder
+from .folders import LEVEL_RANK, AccessLevel, Folder, FolderAccess
 from .preferences import CRMSettings
 from .proxies import Organization, Person
 
 __all__ = [
+    "LEVEL_RANK",
+    "AccessLevel",
     "Address",
     "CRMSettings",
     "Contact",
@@ -25,6 +27,7 @@ __all__ = [
     "CustomFieldTarget",
     "CustomFieldType",
     "Folder",
+    "FolderAccess",
     "MethodScheme",
     "Organization",
     "OrganizationType",

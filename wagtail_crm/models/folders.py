@@ -1,9 +1,12 @@
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
 
 
-class Folder(models.Model):
+class Folder(ClusterableModel):
     """A contact database: every contact lives in exactly one folder.
 
     A folder with an ``owner`` is that user's personal folder ("My contacts").
@@ -46,3 +49,39 @@ class Folder(models.Model):
 
         folder, _created = cls.objects.get_or_create(name=crm_settings.DEFAULT_FOLDER_NAME)
         return folder
+
+
+class AccessLevel(models.TextChoices):
+    """What a group may do with the contacts of a folder; each level includes the ones before."""
+
+    VIEW = "view", _("View")
+    CONTRIBUTE = "contribute", _("Contribute: view, add, and edit their own")
+    MANAGE = "manage", _("Manage: edit all, reassign, trash, restore and purge")
+
+
+#: Levels ordered from least to most, for comparisons.
+LEVEL_RANK = {AccessLevel.VIEW: 1, AccessLevel.CONTRIBUTE: 2, AccessLevel.MANAGE: 3}
+
+
+class FolderAccess(models.Model):
+    """A group's access to the contacts of one folder."""
+
+    folder = ParentalKey(Folder, on_delete=models.CASCADE, related_name="access")
+    group = models.ForeignKey(
+        Group, verbose_name=_("group"), on_delete=models.CASCADE, related_name="crm_folder_access"
+    )
+    level = models.CharField(_("access"), max_length=20, choices=AccessLevel.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["folder", "group"], name="wagtail_crm_folder_group")
+        ]
+        verbose_name = _("folder access")
+        verbose_name_plural = _("folder access")
+
+    def __str__(self):
+        return f"{self.group} · {self.folder} · {self.get_level_display()}"
+
+    @property
+    def rank(self):
+        return LEVEL_RANK[self.level]
