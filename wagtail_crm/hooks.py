@@ -3,6 +3,7 @@
 from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 
+from .forms.folder_access import group_folder_access_panel
 from .snippets.bulk_actions import MoveToFolderBulkAction, TagBulkAction, TrashBulkAction
 from .snippets.configuration import refuse_bulk_delete_of_needed_objects
 from .snippets.contacts import CRMViewSetGroup
@@ -14,3 +15,4 @@ hooks.register("register_bulk_action", MoveToFolderBulkAction)
 hooks.register("register_bulk_action", TrashBulkAction)
 
 hooks.register("before_delete_snippet", refuse_bulk_delete_of_needed_objects)
+hooks.register("register_group_permission_panel", group_folder_access_panel)
