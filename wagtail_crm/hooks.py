@@ -7,6 +7,7 @@ from .forms.folder_access import group_folder_access_panel
 from .snippets.bulk_actions import MoveToFolderBulkAction, TagBulkAction, TrashBulkAction
 from .snippets.configuration import refuse_bulk_delete_of_needed_objects
 from .snippets.contacts import CRMViewSetGroup
+from .snippets.trash import register_trash_log_actions
 
 register_snippet(CRMViewSetGroup)
 
@@ -16,3 +17,4 @@ hooks.register("register_bulk_action", TrashBulkAction)
 
 hooks.register("before_delete_snippet", refuse_bulk_delete_of_needed_objects)
 hooks.register("register_group_permission_panel", group_folder_access_panel)
+hooks.register("register_log_actions", register_trash_log_actions)

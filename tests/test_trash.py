@@ -1,0 +1,205 @@
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from wagtail.models import ModelLogEntry, Revision
+from wagtail.search.backends import get_search_backend
+
+from tests.factories import (
+    ContactMethodFactory,
+    OrganizationFactory,
+    PersonFactory,
+    admin_user,
+    ensure_trash_log_actions,
+)
+from wagtail_crm.models import Contact, Organization, Person
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def trash_log_actions():
+    ensure_trash_log_actions()
+
+
+def log_actions(contact, model):
+    return list(
+        ModelLogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(model, for_concrete_model=False),
+            object_id=str(contact.pk),
+        ).order_by("pk").values_list("action", flat=True)
+    )
+
+
+def search_ids(query):
+    return [c.pk for c in get_search_backend().search(query, Contact.objects.all())]
+
+
+def test_delete_asks_to_move_to_trash(admin_client):
+    person = PersonFactory(given_name="Ada", family_name="Lovelace")
+    response = admin_client.get(f"/admin/crm/people/delete/{person.pk}/")
+    assert response.status_code == 200
+    assert "Move Ada Lovelace to the trash?" in response.content.decode()
+    assert "Yes, move to trash" in response.content.decode()
+    assert Contact.objects.filter(pk=person.pk).exists()
+
+
+def test_delete_moves_to_trash_logs_and_redirects(admin_client, superuser):
+    person = PersonFactory(given_name="Ada", family_name="Lovelace")
+    ContactMethodFactory(contact=person, value="ada@example.org")
+    response = admin_client.post(f"/admin/crm/people/delete/{person.pk}/", follow=True)
+    assert response.redirect_chain[-1][0] == "/admin/crm/people/"
+    assert "Person &#x27;Ada Lovelace&#x27; moved to the trash." in response.content.decode()
+
+    trashed = Contact.all_objects.get(pk=person.pk)
+    assert trashed.deleted_at is not None
+    assert trashed.methods.count() == 1  # nothing deleted
+    assert not Contact.objects.filter(pk=person.pk).exists()
+    assert log_actions(person, Person) == ["wagtail_crm.trash"]
+    assert ModelLogEntry.objects.get(action="wagtail_crm.trash").user == superuser
+
+
+def test_trashed_contacts_answer_404_on_contact_urls(admin_client):
+    person = PersonFactory()
+    org = OrganizationFactory()
+    person.move_to_trash()
+    org.move_to_trash()
+    for url in [
+        f"/admin/crm/people/inspect/{person.pk}/",
+        f"/admin/crm/people/edit/{person.pk}/",
+        f"/admin/crm/people/delete/{person.pk}/",
+        f"/admin/crm/people/history/{person.pk}/",
+        f"/admin/crm/organisations/inspect/{org.pk}/",
+        f"/admin/crm/organisations/edit/{org.pk}/",
+    ]:
+        assert admin_client.get(url).status_code == 404, url
+
+
+def test_trash_lists_trashed_contacts_newest_first(admin_client):
+    live = PersonFactory(given_name="Living", family_name="Person")
+    first = PersonFactory(given_name="First", family_name="Trashed")
+    second = OrganizationFactory(organization_name="Second Trashed Ltd")
+    first.move_to_trash()
+    second.move_to_trash()
+
+    response = admin_client.get("/admin/crm/trash/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Living Person" not in html
+    assert html.index("Second Trashed Ltd") < html.index("First Trashed")
+    assert "Organisation" in html and "Person" in html
+    assert f"/admin/crm/trash/restore/{first.pk}/" in html
+    assert f"/admin/crm/trash/purge/{second.pk}/" in html
+    assert live.pk
+
+
+def test_trash_search_finds_trashed_contacts(admin_client):
+    PersonFactory(given_name="Grace", family_name="Hopper").move_to_trash()
+    PersonFactory(given_name="Alan", family_name="Turing").move_to_trash()
+    html = admin_client.get("/admin/crm/trash/?q=hopper").content.decode()
+    assert "Grace Hopper" in html
+    assert "Alan Turing" not in html
+
+
+def test_restore_confirms_then_restores_reindexes_and_logs(admin_client):
+    person = PersonFactory(given_name="Ada", family_name="Lovelace")
+    person.move_to_trash()
+    assert person.pk not in search_ids("Lovelace")
+
+    response = admin_client.get(f"/admin/crm/trash/restore/{person.pk}/")
+    assert response.status_code == 200
+    assert "Restore Ada Lovelace from the trash?" in response.content.decode()
+    assert Contact.all_objects.get(pk=person.pk).in_trash
+
+    response = admin_client.post(f"/admin/crm/trash/restore/{person.pk}/", follow=True)
+    assert response.redirect_chain[-1][0] == "/admin/crm/trash/"
+    assert "restored." in response.content.decode()
+    assert Contact.objects.filter(pk=person.pk).exists()
+    assert person.pk in search_ids("Lovelace")
+    assert log_actions(person, Person) == ["wagtail_crm.restore"]
+    assert admin_client.get(f"/admin/crm/people/inspect/{person.pk}/").status_code == 200
+
+
+def test_purge_confirms_then_deletes_for_good(admin_client):
+    org = OrganizationFactory(organization_name="Gone Ltd")
+    ContactMethodFactory(contact=org, value="info@gone.example")
+    org_proxy = Organization.objects.get(pk=org.pk)
+    org_proxy.save_revision()
+    org.move_to_trash()
+
+    response = admin_client.get(f"/admin/crm/trash/purge/{org.pk}/")
+    assert response.status_code == 200
+    assert "Delete Gone Ltd permanently? This cannot be undone." in response.content.decode()
+
+    response = admin_client.post(f"/admin/crm/trash/purge/{org.pk}/", follow=True)
+    assert response.redirect_chain[-1][0] == "/admin/crm/trash/"
+    assert "deleted permanently" in response.content.decode()
+    assert not Contact.all_objects.filter(pk=org.pk).exists()
+    assert not Revision.objects.filter(object_id=str(org.pk)).exists()
+    assert log_actions(org, Organization) == ["wagtail.delete"]
+
+
+def test_live_contacts_cannot_be_restored_or_purged(admin_client):
+    person = PersonFactory()
+    assert admin_client.get(f"/admin/crm/trash/restore/{person.pk}/").status_code == 404
+    assert admin_client.post(f"/admin/crm/trash/purge/{person.pk}/").status_code == 404
+    assert Contact.objects.filter(pk=person.pk).exists()
+
+
+def assert_denied(response):
+    """Wagtail answers a PermissionDenied in the admin with a redirect to the dashboard."""
+    assert response.status_code == 302
+    assert response.url == "/admin/"
+
+
+def test_user_without_delete_permission_cannot_reach_the_trash(client):
+    person = PersonFactory()
+    person.move_to_trash()
+    user = admin_user("editor", "wagtail_crm.view_person", "wagtail_crm.change_person")
+    client.force_login(user)
+
+    response = client.get("/admin/crm/trash/", follow=True)
+    assert response.redirect_chain == [("/admin/", 302)]
+    assert "Sorry, you do not have permission to access this area." in response.content.decode()
+    assert_denied(client.get("/admin/crm/trash/results/"))
+    # The trashed contact is not among those the user may restore or purge.
+    assert client.get(f"/admin/crm/trash/restore/{person.pk}/").status_code == 404
+    assert client.post(f"/admin/crm/trash/restore/{person.pk}/").status_code == 404
+    assert client.post(f"/admin/crm/trash/purge/{person.pk}/").status_code == 404
+    assert Contact.all_objects.get(pk=person.pk).in_trash
+    assert "/admin/crm/trash/" not in client.get("/admin/").content.decode()
+
+
+def test_user_without_delete_permission_cannot_move_to_trash(client):
+    person = PersonFactory()
+    client.force_login(admin_user("editor", "wagtail_crm.change_person"))
+    assert_denied(client.post(f"/admin/crm/people/delete/{person.pk}/"))
+    assert Contact.objects.filter(pk=person.pk).exists()
+
+
+def test_delete_permission_on_a_kind_gives_the_trash_of_that_kind(client):
+    person = PersonFactory(given_name="Trashed", family_name="Person")
+    org = OrganizationFactory(organization_name="Trashed Org")
+    person.move_to_trash()
+    org.move_to_trash()
+    user = admin_user("remover", "wagtail_crm.delete_person")
+    client.force_login(user)
+
+    html = client.get("/admin/crm/trash/").content.decode()
+    assert "Trashed Person" in html
+    assert "Trashed Org" not in html
+    assert "/admin/crm/trash/" in client.get("/admin/").content.decode()
+    assert client.post(f"/admin/crm/trash/purge/{org.pk}/").status_code == 404
+    assert client.post(f"/admin/crm/trash/restore/{person.pk}/").status_code == 302
+    assert Contact.objects.filter(pk=person.pk).exists()
+
+
+def test_trash_policy_follows_delete_permissions_on_people_and_organisations(superuser):
+    from wagtail_crm.snippets.trash import trash_permission_policy as policy
+
+    person_remover = admin_user("person_remover", "wagtail_crm.delete_person")
+    org_remover = admin_user("org_remover", "wagtail_crm.delete_organization")
+    editor = admin_user("editor", "wagtail_crm.change_person", "wagtail_crm.change_organization")
+    for user in (superuser, person_remover, org_remover):
+        assert policy.user_has_permission(user, "delete")
+    assert not policy.user_has_permission(editor, "delete")
+    assert not policy.user_has_permission(superuser, "change")
+    assert policy.kinds_for_user(org_remover) == ["organization"]

@@ -1,0 +1,205 @@
+"""The admin form of people and organisations: names, contact details, custom fields, filing."""
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db.models import Q
+from django.forms.formsets import DELETION_FIELD_NAME
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries_context
+from django_countries.widgets import LazySelect
+from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.snippets.widgets import AdminSnippetChooser
+
+from ..models import (
+    Contact,
+    ContactKind,
+    CRMSettings,
+    CustomField,
+    Folder,
+    MethodScheme,
+    Organization,
+    Person,
+)
+
+#: Form fields editing custom values are named ``custom__<key>``.
+CUSTOM_FIELD_PREFIX = "custom__"
+
+#: Fields shared by people and organisations: filing, photo, notes.
+COMMON_FIELDS = ["folder", "owner", "tags", "photo", "notes", "do_not_email"]
+PERSON_FIELDS = [
+    "prefix", "given_name", "additional_names", "family_name", "suffix", "nickname",
+    "job_title", "primary_organization", "birthday", *COMMON_FIELDS,
+]
+ORGANIZATION_FIELDS = ["organization_name", "organization_type", *COMMON_FIELDS]
+METHOD_FIELDS = ["type", "value", "label", "is_primary"]
+ADDRESS_FIELDS = [
+    "label", "street", "extended", "po_box", "locality", "region", "postal_code", "country",
+    "is_primary",
+]
+
+
+class CountrySelect(LazySelect):
+    """A country select that lists the countries of CRMSettings.countries_first at the top."""
+
+    #: Shown between the first countries and the rest.
+    separator = "──────────"
+
+    def get_context(self, name, value, attrs):
+        first = CRMSettings.load().countries_first_list
+        with countries_context(first=first, first_break=self.separator):
+            return super().get_context(name, value, attrs)
+
+
+class OrganizationChooser(AdminSnippetChooser):
+    """Chooses an organisation; one chosen before it went to the trash still shows, marked."""
+
+    def __init__(self, **kwargs):
+        super().__init__(Organization, **kwargs)
+
+    def get_instance(self, value):
+        if value in (None, "") or isinstance(value, Contact):
+            return value or None
+        return Organization.all_objects.organizations().filter(pk=value).first()
+
+    def get_display_title(self, instance):
+        title = super().get_display_title(instance)
+        return _("%(name)s (in the trash)") % {"name": title} if instance.in_trash else title
+
+
+class ContactChildForm(WagtailAdminModelForm):
+    """The form of one contact method or address."""
+
+    def _update_errors(self, errors):
+        # The model's clean() checks "value" again (ContactMethod.normalize): a field that
+        # already failed on its own keeps just its own message.
+        if hasattr(errors, "error_dict"):
+            for name in [name for name in errors.error_dict if self.has_error(name)]:
+                del errors.error_dict[name]
+        super()._update_errors(errors)
+
+
+#: The child formsets of the contact form and their fields.
+CONTACT_FORMSETS = {
+    "methods": {"form": ContactChildForm, "fields": METHOD_FIELDS},
+    "addresses": {
+        "form": ContactChildForm,
+        "fields": ADDRESS_FIELDS,
+        "widgets": {"country": CountrySelect},
+    },
+}
+
+
+class ContactForm(WagtailAdminModelForm):
+    """What the person and organisation forms share.
+
+    Adds a field per CustomField definition of :attr:`kind`, writes their values back into
+    ``Contact.custom`` (keeping values that have no definition), and allows one primary contact
+    method per scheme and one primary address.
+    """
+
+    #: The kind of contact edited; its CustomField definitions become form fields.
+    kind = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A new Organization only gets its kind on save; its validation needs it now.
+        self.instance.kind = self.kind
+        stored = self.instance.custom or {}
+        #: The custom fields of the form, by form field name.
+        self.custom_fields = {}
+        for definition in CustomField.objects.for_target(self.kind):
+            name = CUSTOM_FIELD_PREFIX + definition.key
+            self.fields[name] = definition.formfield()
+            self.fields[name].initial = definition.from_json(stored.get(definition.key))
+            self.custom_fields[name] = definition
+        if "owner" in self.fields:
+            self.fields["owner"].queryset = get_user_model().objects.filter(
+                Q(is_active=True) | Q(pk=self.instance.owner_id)
+            )
+        if "folder" in self.fields and not self.instance.pk and not self.initial.get("folder"):
+            self.initial["folder"] = Folder.get_default().pk
+
+    def clean(self):
+        cleaned_data = super().clean()
+        custom = dict(self.instance.custom or {})
+        for name, definition in self.custom_fields.items():
+            if self.has_error(name):
+                continue
+            value = definition.to_json(cleaned_data.get(name))
+            if value is None:
+                custom.pop(definition.key, None)
+            else:
+                custom[definition.key] = value
+        self.instance.custom = custom
+        self.check_one_primary("methods", self.method_group)
+        self.check_one_primary("addresses", self.address_group)
+        return cleaned_data
+
+    @staticmethod
+    def method_group(form):
+        scheme = form.cleaned_data["type"].scheme
+        return scheme, _("Only one %(scheme)s can be primary: untick “primary” on the others.") % {
+            "scheme": str(MethodScheme(scheme).label).lower()
+        }
+
+    @staticmethod
+    def address_group(form):
+        return "address", _("Only one address can be primary: untick “primary” on the others.")
+
+    def check_one_primary(self, relation, group_of):
+        """Put an error on each child form marked primary after the first of its group."""
+        formset = self.formsets.get(relation)
+        if formset is None:
+            return
+        groups = set()
+        for form in formset.forms:
+            if not form.is_valid() or form.cleaned_data.get(DELETION_FIELD_NAME):
+                continue
+            if not form.cleaned_data.get("is_primary"):
+                continue
+            group, message = group_of(form)
+            if group in groups:
+                form.add_error("is_primary", ValidationError(message, code="primary"))
+            groups.add(group)
+
+    def _update_errors(self, errors):
+        # Contact.clean() may name fields this form does not have: its "custom" errors repeat
+        # what the custom__ fields already say; anything else is shown for the whole form.
+        if hasattr(errors, "error_dict"):
+            for key in [k for k in errors.error_dict if k != NON_FIELD_ERRORS]:
+                if key in self.fields:
+                    continue
+                messages = errors.error_dict.pop(key)
+                if key == "custom" and any(self.has_error(name) for name in self.custom_fields):
+                    continue
+                errors.error_dict.setdefault(NON_FIELD_ERRORS, []).extend(messages)
+        super()._update_errors(errors)
+
+
+class PersonForm(ContactForm):
+    kind = ContactKind.PERSON
+
+    class Meta:
+        model = Person
+        fields = PERSON_FIELDS
+        formsets = CONTACT_FORMSETS
+        widgets = {"primary_organization": OrganizationChooser()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "primary_organization" in self.fields:
+            # What the chooser lists, and the current organisation even if in the trash.
+            self.fields["primary_organization"].queryset = (
+                Organization.all_objects.organizations().filter(
+                    Q(deleted_at__isnull=True) | Q(pk=self.instance.primary_organization_id)
+                )
+            )
+
+
+class OrganizationForm(ContactForm):
+    kind = ContactKind.ORGANIZATION
+
+    class Meta:
+        model = Organization
+        fields = ORGANIZATION_FIELDS
+        formsets = CONTACT_FORMSETS

@@ -1,0 +1,383 @@
+"""The contact page's panels, and the registry that lets other features add theirs.
+
+A panel is a :class:`ContactPanel`: a laces component with a ``name``, the ``tab`` it sits in, an
+``order`` within that tab and an ``is_shown(contact, request)`` test. Features add a panel by
+registering a callable that returns one (a ``ContactPanel`` subclass qualifies) for the Wagtail hook
+``register_crm_contact_panel``. Panels read what the contact page view loaded in one go (the contact
+with its methods, addresses and tags), so that showing them costs no query per row.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.paginator import Paginator
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from wagtail import hooks
+from wagtail.admin.ui.components import Component
+from wagtail.models import ModelLogEntry
+
+from .models import (
+    Contact,
+    CRMSettings,
+    CustomField,
+    CustomFieldType,
+    MethodScheme,
+    Organization,
+    Person,
+)
+from .phones import format_phone
+
+#: The Wagtail hook whose registered callables each return an extra panel.
+PANEL_HOOK = "register_crm_contact_panel"
+
+#: The tabs of the contact page, in order, with their headings.
+TABS = {
+    "summary": _("Summary"),
+    "details": _("Details"),
+    "events": _("Events"),
+    "relations": _("Relations"),
+}
+#: Panels in this tab are shown below the tabs, one after another.
+TIMELINE = "timeline"
+
+
+class ContactPanel(Component):
+    """One block of the contact page; subclasses set the attributes and add ``get_context``."""
+
+    #: Unique name; the panel is the section ``crm-panel-<name>-section`` of the page.
+    name = ""
+    #: Heading shown above the panel.
+    heading = ""
+    #: Name of the Wagtail icon shown beside the heading.
+    icon = "placeholder"
+    #: The tab the panel sits in: a key of TABS, or TIMELINE.
+    tab = "summary"
+    #: Position within the tab, lowest first.
+    order = 100
+    template_name = ""
+
+    def is_shown(self, contact, request):
+        """Whether the panel appears on this contact's page."""
+        return True
+
+    def get_heading(self, contact):
+        return self.heading
+
+    def get_context(self, contact, request):
+        """The panel's own template variables."""
+        return {}
+
+    def get_context_data(self, parent_context=None):
+        contact = parent_context["contact"]
+        request = parent_context["request"]
+        return {
+            "panel": self,
+            "heading": self.get_heading(contact),
+            "contact": contact,
+            "request": request,
+            **self.get_context(contact, request),
+        }
+
+
+@dataclass
+class Tab:
+    name: str
+    heading: str
+    panels: list = field(default_factory=list)
+
+
+def get_panels():
+    """Every panel: the built-in ones and those returned by ``register_crm_contact_panel`` hooks."""
+    panels = [panel_class() for panel_class in BUILT_IN_PANELS]
+    for fn in hooks.get_hooks(PANEL_HOOK):
+        panel = fn()
+        if panel is not None:
+            panels.append(panel)
+    return panels
+
+
+def get_contact_page_layout(contact, request):
+    """The tabs that have panels to show for ``contact`` and the timeline panels, in order."""
+    shown = sorted(
+        (panel for panel in get_panels() if panel.is_shown(contact, request)),
+        key=lambda panel: panel.order,
+    )
+    tabs = [Tab(name, heading) for name, heading in TABS.items()]
+    by_name = {tab.name: tab for tab in tabs}
+    timeline = []
+    for panel in shown:
+        if panel.tab == TIMELINE:
+            timeline.append(panel)
+        elif panel.tab in by_name:
+            by_name[panel.tab].panels.append(panel)
+    return [tab for tab in tabs if tab.panels], timeline
+
+
+# Helpers ---------------------------------------------------------------------
+
+
+def method_row(method, crm_settings):
+    """What the page shows of a contact method."""
+    return {
+        "type": method.type.name,
+        "icon": method.type.icon,
+        "label": method.label,
+        "value": method.display_value(crm_settings.phone_display_format),
+        # ContactMethod.link() never returns a script URL.
+        "url": method.link(crm_settings.click_to_call_template),
+        "is_primary": method.is_primary,
+    }
+
+
+def first_of_scheme(methods, scheme):
+    return next((m for m in methods if m.type.scheme == scheme), None)
+
+
+def proxy_model(contact):
+    """Person or Organization, whichever ``contact`` is."""
+    return Person if contact.is_person else Organization
+
+
+def contact_url(contact, view_name="inspect"):
+    """The admin URL of ``contact`` for one of its viewset's views (the contact page by default)."""
+    viewset = proxy_model(contact).snippet_viewset
+    return reverse(viewset.get_url_name(view_name), args=[contact.pk])
+
+
+def page_of(request, queryset, param, per_page):
+    """The page of ``queryset`` picked by the ``param`` query parameter, with neighbours' URLs."""
+    page = Paginator(queryset, per_page).get_page(request.GET.get(param))
+
+    def url(number):
+        query = request.GET.copy()
+        query[param] = number
+        return "?" + query.urlencode()
+
+    return {
+        "page": page,
+        "previous_url": url(page.previous_page_number()) if page.has_previous() else "",
+        "next_url": url(page.next_page_number()) if page.has_next() else "",
+    }
+
+
+def next_anniversary(date, today):
+    """The first day on or after ``today`` with the month and day of ``date``.
+
+    29 February falls on 28 February in other years.
+    """
+    for year in (today.year, today.year + 1):
+        try:
+            candidate = date.replace(year=year)
+        except ValueError:
+            candidate = datetime.date(year, 2, 28)
+        if candidate >= today:
+            return candidate
+
+
+def format_custom_value(definition, value, crm_settings):
+    """A stored custom value as text for the page."""
+    if value in (None, "", []):
+        return ""
+    ftype = definition.field_type if definition else None
+    if ftype == CustomFieldType.BOOLEAN:
+        return _("Yes") if value else _("No")
+    if ftype == CustomFieldType.DATE:
+        return definition.from_json(value)
+    if ftype == CustomFieldType.PHONE:
+        return format_phone(str(value), crm_settings.phone_display_format)
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+# Built-in panels ---------------------------------------------------------------
+
+
+class SummaryPanel(ContactPanel):
+    name = "summary"
+    heading = _("Summary")
+    icon = "user"
+    tab = "summary"
+    order = 10
+    template_name = "wagtail_crm/contacts/panels/summary.html"
+
+    def get_context(self, contact, request):
+        crm_settings = CRMSettings.load(request_or_site=request)
+        methods = list(contact.methods.all())
+        email = first_of_scheme(methods, MethodScheme.EMAIL)
+        phone = first_of_scheme(methods, MethodScheme.PHONE)
+        addresses = list(contact.addresses.all())
+        organization = contact.primary_organization if contact.is_person else None
+        return {
+            "email": email and method_row(email, crm_settings),
+            "phone": phone and method_row(phone, crm_settings),
+            "address": addresses[0].lines() if addresses else [],
+            "organization": organization,
+            "organization_url": (
+                contact_url(organization) if organization and not organization.in_trash else ""
+            ),
+            "tags": list(contact.tags.all()),
+        }
+
+
+class ContactMethodsPanel(ContactPanel):
+    name = "methods"
+    heading = _("Contact methods")
+    icon = "mail"
+    tab = "details"
+    order = 10
+    template_name = "wagtail_crm/contacts/panels/methods.html"
+
+    def get_context(self, contact, request):
+        crm_settings = CRMSettings.load(request_or_site=request)
+        return {"methods": [method_row(m, crm_settings) for m in contact.methods.all()]}
+
+
+class AddressesPanel(ContactPanel):
+    name = "addresses"
+    heading = _("Addresses")
+    icon = "site"
+    tab = "details"
+    order = 20
+    template_name = "wagtail_crm/contacts/panels/addresses.html"
+
+    def get_context(self, contact, request):
+        return {"addresses": list(contact.addresses.all())}
+
+
+class CustomValuesPanel(ContactPanel):
+    name = "custom"
+    heading = _("Custom fields")
+    icon = "form"
+    tab = "details"
+    order = 30
+    template_name = "wagtail_crm/contacts/panels/custom.html"
+
+    def get_context(self, contact, request):
+        crm_settings = CRMSettings.load(request_or_site=request)
+        values = dict(contact.custom or {})
+        rows = []
+        for definition in CustomField.objects.for_target(contact.kind):
+            value = values.pop(definition.key, None)
+            rows.append((definition.label, format_custom_value(definition, value, crm_settings)))
+        # Values whose definition was removed are kept: show them under their key.
+        rows += [
+            (key, format_custom_value(None, value, crm_settings)) for key, value in values.items()
+        ]
+        return {"rows": rows}
+
+
+class MoreDetailsPanel(ContactPanel):
+    name = "more"
+    heading = _("More details")
+    icon = "info-circle"
+    tab = "details"
+    order = 40
+    template_name = "wagtail_crm/contacts/panels/more.html"
+
+
+class EventsPanel(ContactPanel):
+    name = "events"
+    heading = _("Events")
+    icon = "date"
+    tab = "events"
+    order = 10
+    template_name = "wagtail_crm/contacts/panels/events.html"
+
+    def get_context(self, contact, request):
+        events = []
+        if contact.birthday:
+            today = timezone.localdate()
+            upcoming = next_anniversary(contact.birthday, today)
+            days = (upcoming - today).days
+            note = (
+                _("Today")
+                if days == 0
+                else ngettext(
+                    "Next on %(date)s, in %(days)d day", "Next on %(date)s, in %(days)d days", days
+                )
+                % {"date": date_format(upcoming), "days": days}
+            )
+            events.append({"label": _("Birthday"), "date": contact.birthday, "note": note})
+        events.append({"label": _("Created"), "date": contact.created_at, "note": ""})
+        events.append({"label": _("Updated"), "date": contact.updated_at, "note": ""})
+        if contact.deleted_at:
+            events.append({"label": _("Moved to trash"), "date": contact.deleted_at, "note": ""})
+        return {"events": events}
+
+
+class RelationsPanel(ContactPanel):
+    name = "organisation"
+    heading = _("Organisation")
+    icon = "group"
+    tab = "relations"
+    order = 10
+    template_name = "wagtail_crm/contacts/panels/relations.html"
+    #: People listed per page on an organisation's page.
+    per_page = 20
+
+    def get_heading(self, contact):
+        return self.heading if contact.is_person else _("People")
+
+    def get_context(self, contact, request):
+        if contact.is_person:
+            organization = contact.primary_organization
+            return {
+                "organization": organization,
+                "organization_url": (
+                    contact_url(organization) if organization and not organization.in_trash else ""
+                ),
+            }
+        people = Contact.objects.people().filter(primary_organization=contact).order_by(
+            "sort_name", "pk"
+        ).only("pk", "kind", "display_name", "job_title", "primary_email", "primary_phone")
+        pager = page_of(request, people, "people_page", self.per_page)
+        return {
+            "pager": pager,
+            "people": [(person, contact_url(person)) for person in pager["page"]],
+        }
+
+
+class HistoryPanel(ContactPanel):
+    name = "history"
+    heading = _("Timeline")
+    icon = "history"
+    tab = TIMELINE
+    order = 10
+    template_name = "wagtail_crm/contacts/panels/history.html"
+    #: Log entries listed per page.
+    per_page = 20
+
+    def get_context(self, contact, request):
+        # Entries are logged against Person or Organization; code working on plain
+        # Contact rows may log against Contact.
+        content_types = ContentType.objects.get_for_models(
+            Contact, proxy_model(contact), for_concrete_models=False
+        ).values()
+        entries = (
+            ModelLogEntry.objects.filter(content_type__in=content_types, object_id=str(contact.pk))
+            .select_related("user")
+            .order_by("-timestamp", "-pk")
+        )
+        return {
+            "pager": page_of(request, entries, "history_page", self.per_page),
+            "history_url": contact_url(contact, "history"),
+        }
+
+
+#: The panels every contact page has, before those added through PANEL_HOOK.
+BUILT_IN_PANELS = [
+    SummaryPanel,
+    ContactMethodsPanel,
+    AddressesPanel,
+    CustomValuesPanel,
+    MoreDetailsPanel,
+    EventsPanel,
+    RelationsPanel,
+    HistoryPanel,
+]
