@@ -174,3 +174,17 @@ def ensure_trash_log_actions():
 
     if not registry.action_exists("wagtail_crm.trash"):
         register_trash_log_actions(registry)
+
+
+def folder_user(username, *grants):
+    """A Wagtail admin user whose own group holds ``(folder, level)`` access for each grant."""
+    from django.contrib.auth.models import Group
+
+    from wagtail_crm.models import FolderAccess
+
+    user = admin_user(username)
+    group = Group.objects.create(name=f"{username} group")
+    for folder, level in grants:
+        FolderAccess.objects.create(folder=folder, group=group, level=level)
+    user.groups.add(group)
+    return user

@@ -16,8 +16,8 @@ from tests.factories import (
     FolderFactory,
     OrganizationFactory,
     PersonFactory,
-    admin_user,
     ensure_trash_log_actions,
+    folder_user,
     image,
     method_type,
 )
@@ -348,7 +348,7 @@ def test_panels_are_added_through_the_hook(admin_client, ada):
 
 
 def test_viewers_see_the_page_without_edit_or_trash(client, ada):
-    client.force_login(admin_user("viewer", "wagtail_crm.view_person"))
+    client.force_login(folder_user("viewer", (ada.folder, "view")))
     html = page(client, ada)
     assert "Ada Lovelace" in html
     assert f"/admin/crm/people/edit/{ada.pk}/" not in html

@@ -5,10 +5,12 @@ from wagtail.search.backends import get_search_backend
 
 from tests.factories import (
     ContactMethodFactory,
+    FolderFactory,
     OrganizationFactory,
     PersonFactory,
     admin_user,
     ensure_trash_log_actions,
+    folder_user,
 )
 from wagtail_crm.models import Contact, Organization, Person
 
@@ -168,38 +170,57 @@ def test_user_without_delete_permission_cannot_reach_the_trash(client):
     assert "/admin/crm/trash/" not in client.get("/admin/").content.decode()
 
 
-def test_user_without_delete_permission_cannot_move_to_trash(client):
+def test_contributor_cannot_trash_a_contact_they_do_not_own(client):
     person = PersonFactory()
-    client.force_login(admin_user("editor", "wagtail_crm.change_person"))
+    client.force_login(folder_user("contributor", (person.folder, "contribute")))
     assert_denied(client.post(f"/admin/crm/people/delete/{person.pk}/"))
     assert Contact.objects.filter(pk=person.pk).exists()
 
 
-def test_delete_permission_on_a_kind_gives_the_trash_of_that_kind(client):
-    person = PersonFactory(given_name="Trashed", family_name="Person")
-    org = OrganizationFactory(organization_name="Trashed Org")
+def test_contact_outside_the_users_folders_cannot_be_trashed_and_is_not_found(client):
+    person = PersonFactory()
+    client.force_login(folder_user("outsider", (FolderFactory(name="Elsewhere"), "manage")))
+    assert client.post(f"/admin/crm/people/delete/{person.pk}/").status_code == 404
+    assert Contact.objects.filter(pk=person.pk).exists()
+
+
+def test_managers_see_and_handle_the_trash_of_their_folders_only(client):
+    sales, tech = FolderFactory(name="Sales"), FolderFactory(name="Tech")
+    person = PersonFactory(given_name="Trashed", family_name="Person", folder=sales)
+    org = OrganizationFactory(organization_name="Trashed Org", folder=tech)
     person.move_to_trash()
     org.move_to_trash()
-    user = admin_user("remover", "wagtail_crm.delete_person")
-    client.force_login(user)
+    client.force_login(folder_user("sales_manager", (sales, "manage"), (tech, "view")))
 
     html = client.get("/admin/crm/trash/").content.decode()
     assert "Trashed Person" in html
     assert "Trashed Org" not in html
     assert "/admin/crm/trash/" in client.get("/admin/").content.decode()
     assert client.post(f"/admin/crm/trash/purge/{org.pk}/").status_code == 404
+    assert client.post(f"/admin/crm/trash/restore/{org.pk}/").status_code == 404
     assert client.post(f"/admin/crm/trash/restore/{person.pk}/").status_code == 302
     assert Contact.objects.filter(pk=person.pk).exists()
 
 
-def test_trash_policy_follows_delete_permissions_on_people_and_organisations(superuser):
+def test_contributors_cannot_restore_even_their_own_contacts(client):
+    sales = FolderFactory(name="Sales")
+    user = folder_user("contributor", (sales, "contribute"))
+    person = PersonFactory(family_name="Mine", folder=sales, owner=user)
+    person.move_to_trash()
+    client.force_login(user)
+    assert client.post(f"/admin/crm/trash/restore/{person.pk}/").status_code == 404
+    assert not Contact.objects.filter(pk=person.pk).exists()
+    assert "Mine" not in client.get("/admin/crm/trash/", follow=True).content.decode()
+
+
+def test_trash_policy_follows_folder_management(superuser):
     from wagtail_crm.snippets.trash import trash_permission_policy as policy
 
-    person_remover = admin_user("person_remover", "wagtail_crm.delete_person")
-    org_remover = admin_user("org_remover", "wagtail_crm.delete_organization")
-    editor = admin_user("editor", "wagtail_crm.change_person", "wagtail_crm.change_organization")
-    for user in (superuser, person_remover, org_remover):
+    sales = FolderFactory(name="Sales")
+    manager = folder_user("manager", (sales, "manage"))
+    contributor = folder_user("contributor", (sales, "contribute"))
+    for user in (superuser, manager):
         assert policy.user_has_permission(user, "delete")
-    assert not policy.user_has_permission(editor, "delete")
+    assert not policy.user_has_permission(contributor, "delete")
     assert not policy.user_has_permission(superuser, "change")
-    assert policy.kinds_for_user(org_remover) == ["organization"]
+    assert set(policy.users_with_permission("delete")) == {superuser, manager}

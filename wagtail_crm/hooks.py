@@ -1,14 +1,19 @@
 """Every Wagtail hook of the CRM: menus, viewsets, panels, bulk actions."""
 
 from wagtail import hooks
+from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 
 from .forms.folder_access import group_folder_access_panel
+from .models import Contact
+from .permissions import contact_policy
 from .snippets.bulk_actions import MoveToFolderBulkAction, TagBulkAction, TrashBulkAction
 from .snippets.configuration import refuse_bulk_delete_of_needed_objects
 from .snippets.contacts import CRMViewSetGroup
 from .snippets.trash import register_trash_log_actions
 
+# Folder access decides who works with which contacts (Person and Organization included).
+register_permission_policy(Contact, contact_policy)
 register_snippet(CRMViewSetGroup)
 
 hooks.register("register_bulk_action", TagBulkAction)

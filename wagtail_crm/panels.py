@@ -30,6 +30,7 @@ from .models import (
     Organization,
     Person,
 )
+from .permissions import contact_policy
 from .phones import format_phone
 
 #: The Wagtail hook whose registered callables each return an extra panel.
@@ -198,6 +199,24 @@ def format_custom_value(definition, value, crm_settings):
 # Built-in panels ---------------------------------------------------------------
 
 
+def organization_context(contact, request):
+    """A person's organisation for a template: named and linked only if the user may see it."""
+    organization = contact.primary_organization if contact.is_person else None
+    if organization is None:
+        return {"organization": None, "organization_url": "", "organization_hidden": False}
+    if not contact_policy.user_has_permission_for_instance(request.user, "view", organization):
+        return {
+            "organization": _("Hidden contact"),
+            "organization_url": "",
+            "organization_hidden": True,
+        }
+    return {
+        "organization": organization,
+        "organization_url": "" if organization.in_trash else contact_url(organization),
+        "organization_hidden": False,
+    }
+
+
 class SummaryPanel(ContactPanel):
     name = "summary"
     heading = _("Summary")
@@ -212,15 +231,11 @@ class SummaryPanel(ContactPanel):
         email = first_of_scheme(methods, MethodScheme.EMAIL)
         phone = first_of_scheme(methods, MethodScheme.PHONE)
         addresses = list(contact.addresses.all())
-        organization = contact.primary_organization if contact.is_person else None
         return {
             "email": email and method_row(email, crm_settings),
             "phone": phone and method_row(phone, crm_settings),
             "address": addresses[0].lines() if addresses else [],
-            "organization": organization,
-            "organization_url": (
-                contact_url(organization) if organization and not organization.in_trash else ""
-            ),
+            **organization_context(contact, request),
             "tags": list(contact.tags.all()),
         }
 
@@ -326,16 +341,11 @@ class RelationsPanel(ContactPanel):
 
     def get_context(self, contact, request):
         if contact.is_person:
-            organization = contact.primary_organization
-            return {
-                "organization": organization,
-                "organization_url": (
-                    contact_url(organization) if organization and not organization.in_trash else ""
-                ),
-            }
+            return organization_context(contact, request)
         people = Contact.objects.people().filter(primary_organization=contact).order_by(
             "sort_name", "pk"
         ).only("pk", "kind", "display_name", "job_title", "primary_email", "primary_phone")
+        people = contact_policy.filter_queryset(people, request.user, "view")
         pager = page_of(request, people, "people_page", self.per_page)
         return {
             "pager": pager,

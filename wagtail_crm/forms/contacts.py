@@ -20,6 +20,7 @@ from ..models import (
     Organization,
     Person,
 )
+from ..permissions import contact_policy, folders_for
 
 #: Form fields editing custom values are named ``custom__<key>``.
 CUSTOM_FIELD_PREFIX = "custom__"
@@ -118,6 +119,39 @@ class ContactForm(WagtailAdminModelForm):
             )
         if "folder" in self.fields and not self.instance.pk and not self.initial.get("folder"):
             self.initial["folder"] = Folder.get_default().pk
+        if self.for_user is not None:
+            self.restrict_filing(self.for_user)
+
+    def restrict_filing(self, user):
+        """Offer only the folders the user may file into; let only managers reassign owners."""
+        contact = self.instance
+        if contact.pk:
+            may_reassign = contact_policy.user_has_permission_for_instance(
+                user, "reassign", contact
+            )
+        else:
+            may_reassign = contact_policy.user_has_permission(user, "reassign")
+        if "folder" in self.fields:
+            field = self.fields["folder"]
+            if not contact.pk:
+                field.queryset = folders_for(user, "add")
+            elif may_reassign:
+                field.queryset = Folder.objects.filter(
+                    Q(pk__in=folders_for(user, "reassign").values("pk")) | Q(pk=contact.folder_id)
+                )
+            else:
+                field.queryset = Folder.objects.filter(pk=contact.folder_id)
+                field.disabled = True
+                field.help_text = _("Only managers of this folder move its contacts.")
+            if not contact.pk and not field.queryset.filter(pk=self.initial.get("folder")).exists():
+                first = field.queryset.first()
+                self.initial["folder"] = first.pk if first else None
+        if "owner" in self.fields:
+            if not contact.pk:
+                self.initial.setdefault("owner", user.pk)
+            if not may_reassign:
+                self.fields["owner"].disabled = True
+                self.fields["owner"].help_text = _("Only managers of the folder reassign contacts.")
 
     def clean(self):
         cleaned_data = super().clean()
@@ -133,7 +167,22 @@ class ContactForm(WagtailAdminModelForm):
         self.instance.custom = custom
         self.check_one_primary("methods", self.method_group)
         self.check_one_primary("addresses", self.address_group)
+        self.check_owner(cleaned_data)
         return cleaned_data
+
+    def check_owner(self, cleaned_data):
+        """A new contact filed for someone else needs "manage" on the chosen folder."""
+        user, folder, owner = self.for_user, cleaned_data.get("folder"), cleaned_data.get("owner")
+        if user is None or folder is None or self.instance.pk or owner == user:
+            return
+        if not contact_policy.user_has_permission_for_instance(
+            user, "reassign", Contact(folder=folder)
+        ):
+            self.add_error(
+                "owner",
+                _("Only managers of “%(folder)s” add contacts owned by someone else.")
+                % {"folder": folder},
+            )
 
     @staticmethod
     def method_group(form):
@@ -189,9 +238,12 @@ class PersonForm(ContactForm):
         super().__init__(*args, **kwargs)
         if "primary_organization" in self.fields:
             # What the chooser lists, and the current organisation even if in the trash.
+            choices = Organization.all_objects.organizations().filter(deleted_at__isnull=True)
+            if self.for_user is not None:
+                choices = contact_policy.filter_queryset(choices, self.for_user, "view")
             self.fields["primary_organization"].queryset = (
                 Organization.all_objects.organizations().filter(
-                    Q(deleted_at__isnull=True) | Q(pk=self.instance.primary_organization_id)
+                    Q(pk__in=choices.values("pk")) | Q(pk=self.instance.primary_organization_id)
                 )
             )
 

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from ..models import Organization, Person
-from . import contact_form, contact_page, listing
+from . import access, contact_form, contact_page, listing
 from .configuration import ContactMethodTypeViewSet, CustomFieldViewSet, FolderViewSet
 from .trash import TrashViewSet
 
@@ -13,10 +13,15 @@ class ContactViewSet(SnippetViewSet):
     """What people and organisations share: listing, contact page, form and trash."""
 
     index_view_class = listing.ContactIndexView
-    inspect_view_class = contact_page.ContactInspectView
     add_view_class = contact_form.ContactCreateView
-    edit_view_class = contact_form.ContactEditView
-    delete_view_class = contact_form.ContactTrashView
+    # Views of one contact answer 404 for contacts outside the user's folders.
+    inspect_view_class = access.visible_only(contact_page.ContactInspectView)
+    edit_view_class = access.visible_only(contact_form.ContactEditView, "change")
+    delete_view_class = access.visible_only(contact_form.ContactTrashView, "delete")
+    history_view_class = access.HistoryView
+    usage_view_class = access.UsageView
+    revisions_compare_view_class = access.RevisionsCompareView
+    chooser_viewset_class = access.ContactChooserViewSet
     inspect_view_enabled = True
     copy_view_enabled = False
     ordering = ("sort_name", "pk")

@@ -20,9 +20,9 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.log_actions import log
 from wagtail.models import Revision
 from wagtail.permission_policies import BasePermissionPolicy
-from wagtail.permissions import policy_registry
 
 from ..models import Contact, Organization, Person
+from ..permissions import contact_policy
 
 #: The model whose permissions govern each kind of contact.
 KIND_MODELS = {"person": Person, "organization": Organization}
@@ -35,44 +35,32 @@ def register_trash_log_actions(actions):
 
 
 class TrashPermissionPolicy(BasePermissionPolicy):
-    """Whoever may delete a kind of contact may restore or purge trashed contacts of that kind.
+    """Who may restore or purge trashed contacts: managers of their folders (and superusers).
 
-    The people and organisation permission policies decide; the trash has no permissions of its own.
+    The trash's one action is "delete"; it is answered by the folder access policy's "restore".
     """
 
     def __init__(self):
         super().__init__(Contact)
 
-    def kinds_for_user(self, user):
-        return [
-            kind
-            for kind, model in KIND_MODELS.items()
-            if policy_registry.get_by_type(model).user_has_permission(user, "delete")
-        ]
-
     def user_has_permission(self, user, action):
-        return action == "delete" and bool(self.kinds_for_user(user))
+        return action == "delete" and contact_policy.user_has_permission(user, "restore")
 
     def user_has_permission_for_instance(self, user, action, instance):
-        policy = policy_registry.get_by_type(KIND_MODELS[instance.kind])
-        return action == "delete" and policy.user_has_permission_for_instance(
-            user, "delete", instance
+        return action == "delete" and contact_policy.user_has_permission_for_instance(
+            user, "restore", instance
         )
 
     def users_with_any_permission(self, actions):
         if "delete" not in actions:
             return get_user_model().objects.none()
-        people, organizations = (
-            policy_registry.get_by_type(model).users_with_permission("delete")
-            for model in KIND_MODELS.values()
-        )
-        return people | organizations
+        return contact_policy.users_with_permission("restore")
 
     def instances_user_has_any_permission_for(self, user, actions):
         trashed = Contact.all_objects.trashed()
         if "delete" not in actions:
             return trashed.none()
-        return trashed.filter(kind__in=self.kinds_for_user(user))
+        return contact_policy.filter_queryset(trashed, user, "restore")
 
 
 trash_permission_policy = TrashPermissionPolicy()

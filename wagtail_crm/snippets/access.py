@@ -1,0 +1,85 @@
+"""Folder access on the contact admin views: what a user may not see answers 404.
+
+Every view of the people and organisations viewsets that takes a contact's pk is built with
+:func:`visible_only`; the chooser lists and returns only visible contacts. Listings, exports and
+bulk actions filter their querysets through ``contact_policy`` themselves.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from wagtail.snippets.views import chooser, snippets
+
+from ..permissions import contact_policy
+
+
+class VisibleContactMixin:
+    """Answer 404 for a contact the user may not view, and refuse what they may not do to it.
+
+    Wagtail's generic views check model-level permissions only; this checks the contact itself.
+    """
+
+    #: What the user must be allowed to do to this contact ("change", "delete"), besides view it.
+    instance_action = None
+
+    def get_object(self, *args, **kwargs):
+        obj = super().get_object(*args, **kwargs)
+        user = self.request.user
+        if not contact_policy.user_has_permission_for_instance(user, "view", obj):
+            raise Http404
+        if self.instance_action and not contact_policy.user_has_permission_for_instance(
+            user, self.instance_action, obj
+        ):
+            raise PermissionDenied
+        return obj
+
+
+def visible_only(view_class, action=None):
+    """``view_class`` behind :class:`VisibleContactMixin`, requiring ``action`` on the contact."""
+    return type(
+        view_class.__name__,
+        (VisibleContactMixin, view_class),
+        {"__module__": __name__, "instance_action": action},
+    )
+
+
+class VisibleObjectListMixin:
+    def get_object_list(self):
+        return contact_policy.filter_queryset(super().get_object_list(), self.request.user, "view")
+
+
+class ContactChooseView(VisibleObjectListMixin, chooser.ChooseView):
+    pass
+
+
+class ContactChooseResultsView(VisibleObjectListMixin, chooser.ChooseResultsView):
+    pass
+
+
+class ContactChosenView(chooser.SnippetChosenView):
+    def get_object(self, pk):
+        queryset = contact_policy.filter_queryset(
+            self.model_class.objects.all(), self.request.user, "view"
+        )
+        return queryset.get(pk=pk)
+
+
+class ContactChosenMultipleView(chooser.SnippetChosenMultipleView):
+    def get_objects(self, pks):
+        return contact_policy.filter_queryset(
+            super().get_objects(pks), self.request.user, "view"
+        )
+
+
+class ContactChooserViewSet(chooser.SnippetChooserViewSet):
+    """The contact chooser: only contacts the user may view."""
+
+    choose_view_class = ContactChooseView
+    choose_results_view_class = ContactChooseResultsView
+    chosen_view_class = ContactChosenView
+    chosen_multiple_view_class = ContactChosenMultipleView
+
+
+#: Views of the contact viewsets that take a pk and have no CRM subclass of their own.
+HistoryView = visible_only(snippets.HistoryView)
+UsageView = visible_only(snippets.UsageView)
+RevisionsCompareView = visible_only(snippets.RevisionsCompareView)
