@@ -37,7 +37,12 @@ def trashed(contact):
 
 
 def folder_data(**overrides):
-    return {"name": "Suppliers", "description": "", "owner": "", **overrides}
+    return {
+        "name": "Suppliers", "description": "", "owner": "",
+        "access-TOTAL_FORMS": "0", "access-INITIAL_FORMS": "0",
+        "access-MIN_NUM_FORMS": "0", "access-MAX_NUM_FORMS": "1000",
+        **overrides,
+    }
 
 
 def type_data(**overrides):

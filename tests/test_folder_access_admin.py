@@ -96,3 +96,64 @@ def test_personal_folders_are_not_offered(admin_client):
     html = admin_client.get(f"/admin/groups/edit/{group.pk}/").content.decode()
     assert "Shared" in html
     assert "Private of someone" not in html
+
+
+def folder_form(folder, **extra):
+    data = {
+        "name": folder.name,
+        "description": "",
+        "owner": "",
+        "access-TOTAL_FORMS": "0",
+        "access-INITIAL_FORMS": "0",
+        "access-MIN_NUM_FORMS": "0",
+        "access-MAX_NUM_FORMS": "1000",
+    }
+    data.update(extra)
+    return data
+
+
+def test_folder_page_grants_group_access(admin_client):
+    folder = FolderFactory(name="Sales")
+    group = Group.objects.create(name="Sales team")
+    response = admin_client.post(
+        f"/admin/crm/folders/edit/{folder.pk}/",
+        folder_form(
+            folder,
+            **{
+                "access-TOTAL_FORMS": "1",
+                "access-0-group": str(group.pk),
+                "access-0-level": "manage",
+                "access-0-id": "",
+                "access-0-ORDER": "1",
+            },
+        ),
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert [(a.group.name, a.level) for a in folder.access.all()] == [("Sales team", "manage")]
+    html = admin_client.get(f"/admin/crm/folders/edit/{folder.pk}/").content.decode()
+    assert "Group access" in html
+
+
+def test_a_personal_folder_cannot_be_shared_with_groups(admin_client):
+    folder = FolderFactory(name="Mine")
+    owner = UserFactory(username="owner")
+    group = Group.objects.create(name="Everyone")
+    response = admin_client.post(
+        f"/admin/crm/folders/edit/{folder.pk}/",
+        folder_form(
+            folder,
+            owner=str(owner.pk),
+            **{
+                "access-TOTAL_FORMS": "1",
+                "access-0-group": str(group.pk),
+                "access-0-level": "view",
+                "access-0-id": "",
+                "access-0-ORDER": "1",
+            },
+        ),
+    )
+    assert response.status_code == 200
+    assert "A personal folder belongs to its owner alone" in response.content.decode()
+    folder.refresh_from_db()
+    assert folder.owner is None
+    assert not folder.access.exists()

@@ -17,7 +17,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from wagtail.admin.forms import WagtailAdminModelForm
-from wagtail.admin.panels import FieldPanel, ObjectList
+from wagtail.admin.panels import FieldPanel, InlinePanel, ObjectList
 from wagtail.admin.ui.tables import BooleanColumn, Column, NumberColumn
 from wagtail.admin.utils import get_valid_next_url_from_request
 from wagtail.snippets.views.snippets import CreateView, DeleteView, SnippetViewSet
@@ -113,6 +113,16 @@ class FolderForm(WagtailAdminModelForm):
                 "owner",
                 _("The default folder is shared by everyone; it cannot be a personal folder."),
             )
+        access = self.formsets.get("access")
+        if cleaned_data.get("owner") and access is not None and any(
+            form.is_valid() and form.cleaned_data.get("group")
+            and not form.cleaned_data.get("DELETE")
+            for form in access.forms
+        ):
+            self.add_error("owner", _(
+                "A personal folder belongs to its owner alone: remove the group access "
+                "below, or leave the owner empty to share the folder."
+            ))
         return cleaned_data
 
 
@@ -166,7 +176,17 @@ class FolderViewSet(SnippetViewSet):
     ]
     edit_handler = ObjectList(
         [FieldPanel("name"), FieldPanel("description"), FieldPanel("is_public"),
-         FieldPanel("owner")],
+         FieldPanel("owner"),
+         InlinePanel(
+             "access",
+             heading=_("Group access"),
+             label=_("Group"),
+             panels=[FieldPanel("group"), FieldPanel("level")],
+             help_text=_(
+                 "View: see the contacts. Contribute: also add contacts, and edit and trash "
+                 "their own. Manage: edit all, reassign, trash, restore and purge."
+             ),
+         )],
         base_form_class=FolderForm,
     )
 
