@@ -10,3 +10,4 @@ class WagtailCRMAppConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401
+        from .services import public  # noqa: F401  (system checks of WAGTAIL_CRM_PUBLIC_*)

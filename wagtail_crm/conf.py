@@ -15,6 +15,20 @@ DEFAULTS = {
     "EXPORT_CHUNK_SIZE": 2000,
     #: Phone region used when CRMSettings cannot be read (no Site yet, migrations).
     "FALLBACK_PHONE_REGION": "GB",
+    #: What public pages may show of a contact in a public folder. Keys: display_name, job_title,
+    #: organization, organization_type, photo, city, country, website, tags, primary_email,
+    #: primary_phone, addresses, and "methods:<scheme>" (email, phone, url, handle).
+    "PUBLIC_FIELDS": (
+        "display_name",
+        "job_title",
+        "organization",
+        "photo",
+        "city",
+        "country",
+        "website",
+    ),
+    #: Wagtail image filter for contact photos on public pages.
+    "PUBLIC_PHOTO_FILTER": "fill-160x160",
 }
 
 

@@ -1,6 +1,9 @@
+from wagtail import blocks
 from wagtail.admin.panels import FieldPanel
-from wagtail.fields import RichTextField
+from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
+
+from wagtail_crm.blocks import ContactCardBlock, ContactListBlock
 
 
 class HomePage(Page):
@@ -11,5 +14,15 @@ class HomePage(Page):
 
 class ContentPage(Page):
     body = RichTextField(blank=True)
+    #: Shown below the body: text, contact cards and contact lists from public folders.
+    content = StreamField(
+        [
+            ("paragraph", blocks.RichTextBlock()),
+            ("person", ContactCardBlock("wagtail_crm.Person", label="Person")),
+            ("organization", ContactCardBlock("wagtail_crm.Organization", label="Organisation")),
+            ("contacts", ContactListBlock()),
+        ],
+        blank=True,
+    )
 
-    content_panels = Page.content_panels + [FieldPanel("body")]
+    content_panels = Page.content_panels + [FieldPanel("body"), FieldPanel("content")]

@@ -1,0 +1,8 @@
+"""StreamField blocks of the CRM, for site builders' page models.
+
+Import them from here: migrations refer to them as ``wagtail_crm.blocks.<Name>``.
+"""
+
+from .contacts import ContactCardBlock, ContactListBlock
+
+__all__ = ["ContactCardBlock", "ContactListBlock"]
