@@ -46,7 +46,7 @@ def ada_and_bob():
 def test_each_action_is_offered_on_the_listing(admin_client, ada_and_bob):
     html = admin_client.get(PEOPLE).content.decode()
 
-    for action in ("crm_tag", "crm_move", "crm_trash"):
+    for action in ("crm_tag", "crm_move", "delete"):
         assert f"/admin/bulk/wagtail_crm/person/{action}/" in html
 
 
@@ -56,7 +56,7 @@ def test_each_action_is_offered_on_the_listing(admin_client, ada_and_bob):
         ("crm_tag", "Add these tags to 2 people", "Yes, add the tags"),
         ("crm_move", "Move 2 people to another folder", "Yes, move"),
         (
-            "crm_trash",
+            "delete",
             "Move 2 people to the trash? They can be restored from the trash.",
             "Yes, move to the trash",
         ),
@@ -171,7 +171,7 @@ def test_trashing_hides_contacts_from_listing_and_search(admin_client, ada_and_b
     keep = PersonFactory(given_name="Cy", family_name="Zebra")
     reindex(ada, bob, keep)
 
-    response = admin_client.post(action_url("crm_trash", ada_and_bob), follow=True)
+    response = admin_client.post(action_url("delete", ada_and_bob), follow=True)
 
     html = response.content.decode()
     assert "Moved 2 people to the trash." in html
@@ -186,7 +186,7 @@ def test_contacts_already_in_the_trash_are_not_found(admin_client, ada_and_bob):
     ada, _bob = ada_and_bob
     ada.move_to_trash()
 
-    response = admin_client.get(action_url("crm_trash", [ada]))
+    response = admin_client.get(action_url("delete", [ada]))
 
     assert response.status_code == 404
 
@@ -218,9 +218,7 @@ def grants(contacts, level):
 
 def test_contacts_the_user_may_not_change_are_left_alone(client, ada_and_bob):
     suppliers = FolderFactory(name="Suppliers")
-    client.force_login(
-        folder_user("viewer", *grants(ada_and_bob, "view"), (suppliers, "manage"))
-    )
+    client.force_login(folder_user("viewer", *grants(ada_and_bob, "view"), (suppliers, "manage")))
 
     confirmation = client.get(action_url("crm_move", ada_and_bob))
     client.post(action_url("crm_move", ada_and_bob), {"folder": suppliers.pk})
@@ -241,8 +239,8 @@ def test_trashing_needs_the_delete_permission(client, ada_and_bob):
     ensure_trash_log_actions()
     client.force_login(folder_user("contributor", *grants(ada_and_bob, "contribute")))
 
-    confirmation = client.get(action_url("crm_trash", ada_and_bob))
-    client.post(action_url("crm_trash", ada_and_bob))
+    confirmation = client.get(action_url("delete", ada_and_bob))
+    client.post(action_url("delete", ada_and_bob))
 
     html = confirmation.content.decode()
     assert "You don't have permission to move these people to the trash" in html
@@ -258,3 +256,11 @@ def test_contacts_outside_the_users_folders_are_never_named(client, ada_and_bob)
     client.post(action_url("crm_tag", ada_and_bob), {"tags": "seen"})
     assert tag_names(ada) == ["seen"]
     assert tag_names(bob) == []
+
+
+def test_the_bulk_delete_of_contacts_moves_them_to_the_trash(admin_client, ada_and_bob):
+    ensure_trash_log_actions()
+    ada, bob = ada_and_bob
+    admin_client.post(action_url("delete", ada_and_bob))
+    assert set(Contact.all_objects.trashed()) == {ada, bob}
+    assert not Contact.objects.filter(pk__in=[ada.pk, bob.pk]).exists()

@@ -164,3 +164,16 @@ def test_deleting_a_user_keeps_their_personal_folder_and_its_contacts():
     folder.refresh_from_db()
     assert folder.owner is None
     assert Contact.objects.filter(pk=person.pk, folder=folder).exists()
+
+
+def test_indexing_reads_everything_in_a_fixed_number_of_queries(django_assert_max_num_queries):
+    CustomFieldFactory(key="code", label="Code", searchable=True)
+    for n in range(5):
+        person = PersonFactory(custom={"code": f"X{n}"})
+        ContactMethodFactory(contact=person, value=f"p{n}@example.org")
+    with django_assert_max_num_queries(4):
+        texts = [
+            (c.method_values(), c.custom_search_text(), c.organization_label())
+            for c in Contact.get_indexed_objects()
+        ]
+    assert ("p0@example.org p0@example.org p0 example org", "X0", "") in texts

@@ -18,7 +18,8 @@ register_snippet(CRMViewSetGroup)
 
 hooks.register("register_bulk_action", TagBulkAction)
 hooks.register("register_bulk_action", MoveToFolderBulkAction)
-hooks.register("register_bulk_action", TrashBulkAction)
+# After Wagtail's own bulk delete, which it replaces for people and organisations.
+hooks.register("register_bulk_action", TrashBulkAction, order=1)
 
 hooks.register("before_delete_snippet", refuse_bulk_delete_of_needed_objects)
 hooks.register("register_group_permission_panel", group_folder_access_panel)
