@@ -1,6 +1,7 @@
 """Bulk actions on people and organisations: tag, move to folder, move to trash."""
 
 from django import forms
+from django.http import Http404
 from django.shortcuts import get_list_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -68,6 +69,9 @@ class ContactBulkAction(SnippetBulkAction):
             for contact in context["items_with_no_access"]
             if contact_policy.user_has_permission_for_instance(user, "view", contact)
         ]
+        if not objects and not context["items_with_no_access"]:
+            # Only contacts the user may not see were named: as if they did not exist.
+            raise Http404
         return objects, context
 
     def get_execution_context(self):
