@@ -667,26 +667,3 @@ def test_lists_hold_exactly_the_visible_contacts(world, client, user):
     check_totals(mismatches, client, world, user)
     check_trash_listing(mismatches, client, world, user)
     assert not mismatches, mismatches.report()
-
-
-import atexit  # noqa: E402
-import time  # noqa: E402
-
-_T = {}
-
-
-def _timed(fn):
-    def wrapper(*a, **k):
-        t0 = time.process_time()
-        try:
-            return fn(*a, **k)
-        finally:
-            _T[fn.__name__] = _T.get(fn.__name__, 0) + time.process_time() - t0
-    return wrapper
-
-
-for _n in [n for n in list(globals()) if n.startswith("check_") and n != "check_list"]:
-    globals()[_n] = _timed(globals()[_n])
-World.add_revisions = _timed(World.add_revisions)
-_w = world.__wrapped__ if hasattr(world, "__wrapped__") else None
-atexit.register(lambda: print(sorted(((round(v, 2), k) for k, v in _T.items()), reverse=True), sum(_T.values())))
