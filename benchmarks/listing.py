@@ -9,6 +9,7 @@ Django's test client logged in as a superuser, and prints a table and a verdict.
 
 import argparse
 import math
+import signal
 import statistics
 import sys
 import time
@@ -179,6 +180,8 @@ def main():
     parser.add_argument("--no-analyze", action="store_true",
                         help="leave the database without planner statistics after the load")
     args = parser.parse_args()
+    # On SIGTERM, exit through the finally clauses that remove the database.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     with fresh_database(args.database_url) as database_url:
         setup_django(database_url)
         return run(args)

@@ -441,6 +441,9 @@ def analyze_tables(models):
     On PostgreSQL, outside a transaction, VACUUM also sets the visibility map that lets a
     count use an index-only scan, as autovacuum would do some time after the load. Other
     databases are left alone.
+
+    Args:
+        models: the models whose tables were written.
     """
     if connection.vendor not in ("sqlite", "postgresql"):
         return
