@@ -578,6 +578,10 @@ def check_chooser(mismatches, client, world, user):
         every_pk = "&".join(f"id={t.pk}" for t in world.targets if t.kind == kind)
         url = f"{chooser_url(model, 'chosen_multiple')}?{every_pk}"
         check_list(mismatches, f"GET {url}", client.get(url), want, chosen_multiple_pks)
+        # Contacts are added on their own form, never through the chooser.
+        create = chooser_url(model, "create")
+        mismatches.check(f"GET {create}", NOT_FOUND, outcome(client.get(create)))
+        mismatches.check(f"POST {create}", NOT_FOUND, outcome(client.post(create, {}), "POST"))
 
 
 def check_select_all(mismatches, client, world, user):
@@ -666,4 +670,71 @@ def test_lists_hold_exactly_the_visible_contacts(world, client, user):
     check_select_all(mismatches, client, world, user)
     check_totals(mismatches, client, world, user)
     check_trash_listing(mismatches, client, world, user)
+    assert not mismatches, mismatches.report()
+
+
+#: Each person's primary organisation: one in another folder than the person's own.
+EMPLOYERS = {"own": "other_folder", "anothers": "personal", "other_folder": "own",
+             "personal": "anothers"}
+HIDDEN = "Hidden contact"
+
+
+def employ_elsewhere(world):
+    """Give each person the organisation of :data:`EMPLOYERS`; return (person, organisation)
+    pairs."""
+    organizations = {t.key: t for t in world.contacts("organization")}
+    employers = []
+    for person in world.contacts("person"):
+        employer = organizations[EMPLOYERS[person.key]]
+        Contact.all_objects.filter(pk=person.pk).update(primary_organization_id=employer.pk)
+        employers.append((person, employer))
+    return employers
+
+
+def check_organisation_named(mismatches, what, text, user, employer):
+    """``text`` names ``employer`` if ``user`` may see it, and otherwise says it is hidden."""
+    shown = may(user, employer.key, "view")
+    mismatches.check(f"{what}: names {employer.name}", shown, employer.name in text)
+    mismatches.check(f"{what}: says {HIDDEN!r}", not shown, HIDDEN in text)
+
+
+def exported_organisations(response, fmt):
+    content = b"".join(response.streaming_content)
+    if fmt == "csv":
+        rows = list(csv.reader(io.StringIO(content.decode())))
+    else:
+        rows = [["" if cell is None else cell for cell in row] for row in load_workbook(
+            io.BytesIO(content), read_only=True).active.iter_rows(values_only=True)]
+    name, organisation = list(rows[0]).index("Name"), list(rows[0]).index("Organisation")
+    return {row[name]: row[organisation] for row in rows[1:]}
+
+
+@pytest.mark.parametrize("user", USERS)
+def test_hidden_organisations_are_never_named(world, client, user):
+    """A person the user sees, employed by an organisation they may not see: the listing, its
+    exports, the contact page and the edit form show "Hidden contact", never the name."""
+    employers = employ_elsewhere(world)
+    client.force_login(world.users[user])
+    mismatches = Mismatches()
+    listing = LISTINGS["person"]
+    seen = [(person, employer) for person, employer in employers
+            if may(user, person.key, "view")]
+    if not seen:  # no CRM access: every URL is refused, as test_contact_pages checks
+        assert user == "no_crm_access"
+        return
+    rows = re.split(r"<tr\b", html(client.get(listing)))
+    for person, employer in seen:
+        row = next((r for r in rows if f"{listing}inspect/{person.pk}/" in r), "")
+        check_organisation_named(mismatches, f"listing row of {person}", row, user, employer)
+    for fmt in ("csv", "xlsx"):
+        exported = exported_organisations(client.get(listing, {"export": fmt}), fmt)
+        for person, employer in seen:
+            check_organisation_named(mismatches, f"{fmt} export of {person}",
+                                     str(exported.get(person.name)), user, employer)
+    for person, employer in seen:
+        page = html(client.get(PAGES["inspect"][0](person)))
+        check_organisation_named(mismatches, f"contact page of {person}", page, user, employer)
+        if may(user, person.key, "change"):
+            page = html(client.get(PAGES["edit"][0](person)))
+            check_organisation_named(mismatches, f"edit form of {person}", page, user, employer)
     assert not mismatches, mismatches.report()

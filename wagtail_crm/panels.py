@@ -30,7 +30,7 @@ from .models import (
     Organization,
     Person,
 )
-from .permissions import contact_policy
+from .permissions import HIDDEN_CONTACT, contact_policy
 from .phones import format_phone
 
 #: The Wagtail hook whose registered callables each return an extra panel.
@@ -206,7 +206,7 @@ def organization_context(contact, request):
         return {"organization": None, "organization_url": "", "organization_hidden": False}
     if not contact_policy.user_has_permission_for_instance(request.user, "view", organization):
         return {
-            "organization": _("Hidden contact"),
+            "organization": HIDDEN_CONTACT,
             "organization_url": "",
             "organization_hidden": True,
         }

@@ -7,6 +7,7 @@ Every path that hands contacts to a user filters through :data:`contact_policy`.
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from wagtail.permission_policies import BasePermissionPolicy
 
 from .models import LEVEL_RANK, AccessLevel, Contact, Folder, FolderAccess
@@ -196,3 +197,19 @@ class ContactPermissionPolicy(BasePermissionPolicy):
 
 #: The one policy instance, registered for Contact (and so its proxies) in hooks.py.
 contact_policy = ContactPermissionPolicy(Contact)
+
+#: What a user sees instead of the name of a contact they may not view.
+HIDDEN_CONTACT = _("Hidden contact")
+
+
+def visible_name(user, contact):
+    """``contact``'s name if ``user`` may view it, otherwise :data:`HIDDEN_CONTACT`.
+
+    For contacts that a visible contact points at (a person's organisation), whose folder may
+    be one the user cannot see: the reference shows, the name does not.
+    """
+    if contact is None:
+        return ""
+    if contact_policy.user_has_permission_for_instance(user, "view", contact):
+        return str(contact)
+    return HIDDEN_CONTACT

@@ -20,7 +20,7 @@ from ..models import (
     Organization,
     Person,
 )
-from ..permissions import contact_policy, folders_for
+from ..permissions import HIDDEN_CONTACT, contact_policy, folders_for
 
 #: Form fields editing custom values are named ``custom__<key>``.
 CUSTOM_FIELD_PREFIX = "custom__"
@@ -52,10 +52,22 @@ class CountrySelect(LazySelect):
 
 
 class OrganizationChooser(AdminSnippetChooser):
-    """Chooses an organisation; one chosen before it went to the trash still shows, marked."""
+    """Chooses an organisation; one chosen before it went to the trash still shows, marked.
+
+    With ``for_user`` set, an organisation in a folder that user may not view shows as
+    "Hidden contact", without its name or a link.
+    """
 
     def __init__(self, **kwargs):
         super().__init__(Organization, **kwargs)
+        self.for_user = None
+
+    def get_value_data_from_instance(self, instance):
+        if self.for_user is not None and not contact_policy.user_has_permission_for_instance(
+            self.for_user, "view", instance
+        ):
+            return {"id": instance.pk, "edit_url": "", self.display_title_key: HIDDEN_CONTACT}
+        return super().get_value_data_from_instance(instance)
 
     def get_instance(self, value):
         if value in (None, "") or isinstance(value, Contact):
@@ -241,6 +253,7 @@ class PersonForm(ContactForm):
             choices = Organization.all_objects.organizations().filter(deleted_at__isnull=True)
             if self.for_user is not None:
                 choices = contact_policy.filter_queryset(choices, self.for_user, "view")
+            self.fields["primary_organization"].widget.for_user = self.for_user
             self.fields["primary_organization"].queryset = (
                 Organization.all_objects.organizations().filter(
                     Q(pk__in=choices.values("pk")) | Q(pk=self.instance.primary_organization_id)

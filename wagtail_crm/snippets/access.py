@@ -70,13 +70,22 @@ class ContactChosenMultipleView(chooser.SnippetChosenMultipleView):
         )
 
 
+class NoCreateView(chooser.SnippetCreateView):
+    """Contacts are added on their own form (folder, custom fields, methods), not in the
+    chooser, which has no creation form: its "create" URL is not found."""
+
+    def dispatch(self, request, *args, **kwargs):
+        raise Http404
+
+
 class ContactChooserViewSet(chooser.SnippetChooserViewSet):
-    """The contact chooser: only contacts the user may view."""
+    """The contact chooser: only contacts the user may view; no creating in the modal."""
 
     choose_view_class = ContactChooseView
     choose_results_view_class = ContactChooseResultsView
     chosen_view_class = ContactChosenView
     chosen_multiple_view_class = ContactChosenMultipleView
+    create_view_class = NoCreateView
 
 
 #: Views of the contact viewsets that take a pk and have no CRM subclass of their own.

@@ -39,7 +39,7 @@ from ..models import (
     Person,
 )
 from ..models.preferences import DEFAULT_ORGANIZATION_COLUMNS, DEFAULT_PERSON_COLUMNS
-from ..permissions import VIEW, contact_policy, folder_ids
+from ..permissions import VIEW, contact_policy, folder_ids, visible_name
 from ..phones import format_phone
 
 #: Headings of the columns a listing can show, by key; custom fields add "custom:<key>".
@@ -189,8 +189,12 @@ def custom_value_text(value):
     return "" if value is None else value
 
 
-def contact_columns(keys, settings, custom_fields):
-    """The columns for ``keys`` other than the name (see ContactIndexView.name_column)."""
+def contact_columns(keys, settings, custom_fields, user):
+    """The columns for ``keys`` other than the name (see ContactIndexView.name_column).
+
+    ``user`` sees the names of the organisations in folders they may view, "Hidden contact"
+    for the others.
+    """
     fmt, call = settings.phone_display_format, settings.click_to_call_template
     columns = {
         "primary_email": lambda: LinkColumn(
@@ -209,7 +213,7 @@ def contact_columns(keys, settings, custom_fields):
             "primary_organization",
             sort_key="primary_organization__sort_name",
             related=("primary_organization",),
-            accessor=lambda contact: str(contact.primary_organization or ""),
+            accessor=lambda contact: str(visible_name(user, contact.primary_organization)),
         ),
         "job_title": lambda: ContactColumn("job_title", sort_key="job_title"),
         "organization_type": lambda: ContactColumn(
@@ -526,7 +530,9 @@ class ContactIndexView(IndexView):
     def contact_columns(self):
         return [
             self.name_column,
-            *contact_columns(self.column_keys[1:], self.crm_settings, self.custom_fields),
+            *contact_columns(
+                self.column_keys[1:], self.crm_settings, self.custom_fields, self.request.user
+            ),
         ]
 
     @cached_property
