@@ -1,7 +1,9 @@
 """People and organisations listings: columns, filters, search, export."""
 
 import tempfile
+from collections import defaultdict
 from functools import reduce
+from itertools import count, islice
 from operator import or_
 
 import django_filters
@@ -11,6 +13,7 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db import connection
 from django.db.models import BooleanField, Func, Prefetch, Q, QuerySet
 from django.http import FileResponse
+from django.urls import reverse
 from django.utils.encoding import force_str
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -29,6 +32,7 @@ from ..models import (
     Contact,
     ContactKind,
     ContactMethod,
+    ContactMethodType,
     ContactTag,
     CRMSettings,
     CustomField,
@@ -41,6 +45,7 @@ from ..models import (
 from ..models.preferences import DEFAULT_ORGANIZATION_COLUMNS, DEFAULT_PERSON_COLUMNS
 from ..permissions import VIEW, contact_policy, folder_ids, visible_name
 from ..phones import format_phone
+from . import cells
 
 #: Headings of the columns a listing can show, by key; custom fields add "custom:<key>".
 COLUMN_LABELS = {
@@ -73,6 +78,11 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CHOICE_TYPES = (CustomFieldType.CHOICE, CustomFieldType.MULTICHOICE)
 #: Sort keys that the search backend can order by (the FilterFields of Contact).
 SEARCH_SORT_KEYS = {field.field_name for field in Contact.get_filterable_search_fields()}
+
+
+#: Stands for a contact's id in URLs reversed once per listing (ContactIndexView.instance_url);
+#: digits, as URL patterns take integer ids.
+URL_MARK = "9073115820641"
 
 
 def contact_kind(model):
@@ -119,45 +129,63 @@ def items_per_page():
 class ContactColumn(Column):
     """A column of contacts that also gives its value to exports and names what it reads."""
 
-    def __init__(self, name, *, export=None, related=(), prefetch=(), **kwargs):
+    def __init__(
+        self, name, *, export=None, related=(), prefetch=(), load=None, load_for_export=True,
+        **kwargs,
+    ):
         super().__init__(name, **kwargs)
         self.export = export
         #: select_related() lookups the column reads.
         self.related = related
         #: prefetch_related() lookups the column reads.
         self.prefetch = prefetch
+        #: A function given each page (or export chunk) of contacts, that fetches what the
+        #: column reads for all of them at once and sets it on each contact.
+        self.load = load
+        #: Whether exports need what ``load`` fetches (not when it is only for the page's links).
+        self.load_for_export = load_for_export
 
     def export_value(self, contact):
         return self.export(contact) if self.export else self.get_value(contact)
+
+    def render_cell_html(self, instance, parent_context):
+        return cells.text_cell(self, self.get_value(instance))
 
 
 class LinkColumn(ContactColumn):
     """A value that links somewhere: ``mailto:`` for an email, the dial link of a phone."""
 
-    cell_template_name = "wagtail_crm/listing/link_cell.html"
-
     def __init__(self, name, *, get_url, **kwargs):
         super().__init__(name, **kwargs)
         self.get_url = get_url
 
-    def get_cell_context_data(self, instance, parent_context):
-        context = super().get_cell_context_data(instance, parent_context)
-        context["url"] = self.get_url(instance) if context["raw_value"] else ""
-        return context
+    def render_cell_html(self, instance, parent_context):
+        value = self.get_value(instance)
+        return cells.link_cell(self, value, self.get_url(instance) if value else "")
 
 
 class DateColumn(ContactColumn):
     cell_template_name = "wagtailadmin/tables/date_cell.html"
 
+    def render_cell_html(self, instance, parent_context):
+        # Wagtail's template: a relative date with the full date as a tooltip.
+        return Column.render_cell_html(self, instance, parent_context)
+
 
 class TagsColumn(ContactColumn):
     cell_template_name = "wagtailadmin/tables/related_objects_cell.html"
 
+    def __init__(self, name, **kwargs):
+        super().__init__(name, load=load_tag_names, **kwargs)
+
     def get_value(self, instance):
-        return sorted(tag.name for tag in instance.tags.all())
+        return instance.listing_tag_names
 
     def export_value(self, contact):
         return ", ".join(self.get_value(contact))
+
+    def render_cell_html(self, instance, parent_context):
+        return cells.list_cell(self, self.get_value(instance))
 
 
 class NameColumn(TitleColumn):
@@ -165,20 +193,76 @@ class NameColumn(TitleColumn):
 
     related = prefetch = ()
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.menus = cells.RowMenus()
+
     def export_value(self, contact):
         return contact.display_name
+
+    def render_cell_html(self, instance, parent_context):
+        buttons = sorted(self.get_buttons(instance, parent_context))
+        return cells.title_cell(
+            self,
+            self.get_value(instance),
+            self.get_link_url(instance, parent_context),
+            self.get_title_id(instance, parent_context),
+            self.menus.render(buttons, instance, parent_context),
+        )
+
+
+class CheckboxColumn(BulkActionsCheckboxColumn):
+    """The bulk actions' checkbox of each row."""
+
+    def render_cell_html(self, instance, parent_context):
+        return cells.checkbox_cell(self.obj_type, instance.pk)
 
 
 def methods_prefetch():
     return Prefetch("methods", queryset=ContactMethod.objects.select_related("type"))
 
 
-def phone_link(contact, click_to_call_template):
-    """The link of the contact's primary phone: its type's template or the click-to-call URL."""
-    for method in contact.methods.all():
-        if method.type.scheme == MethodScheme.PHONE and method.normalized == contact.primary_phone:
-            return method.link(click_to_call_template)
-    return ""
+def load_tag_names(contacts):
+    """Set ``listing_tag_names`` on each contact: its tags' names, sorted (one query)."""
+    names = defaultdict(list)
+    rows = (
+        ContactTag.objects.filter(content_object_id__in=[contact.pk for contact in contacts])
+        .order_by("tag__name")
+        .values_list("content_object_id", "tag__name")
+    )
+    for contact_id, name in rows:
+        names[contact_id].append(name)
+    for contact in contacts:
+        contact.listing_tag_names = names.get(contact.pk, [])
+
+
+def load_phone_links(contacts, click_to_call_template):
+    """Set ``listing_phone_link`` on each contact: the link of its primary phone, from the
+    phone's type's template or the click-to-call URL (one query)."""
+    wanted = {contact.pk: contact.primary_phone for contact in contacts if contact.primary_phone}
+    links = {}
+    rows = (
+        ContactMethod.objects.filter(contact_id__in=list(wanted), type__scheme=MethodScheme.PHONE)
+        .order_by("-is_primary", "sort_order", "id")
+        .values_list(
+            "contact_id", "value", "normalized", "type_id", "type__scheme", "type__link_template"
+        )
+    )
+    for contact_id, value, normalized, type_id, scheme, link_template in rows:
+        if contact_id in links or normalized != wanted[contact_id]:
+            continue
+        method_type = ContactMethodType(pk=type_id, scheme=scheme, link_template=link_template)
+        method = ContactMethod(type=method_type, value=value, normalized=normalized)
+        links[contact_id] = method.link(click_to_call_template)
+    for contact in contacts:
+        contact.listing_phone_link = links.get(contact.pk, "")
+
+
+def country_name(code, names):
+    """The name of the country ``code``, looked up once per code in the ``names`` cache."""
+    if code not in names:
+        names[code] = countries.name(code) if code else ""
+    return names[code]
 
 
 def custom_value_text(value):
@@ -196,6 +280,7 @@ def contact_columns(keys, settings, custom_fields, user):
     for the others.
     """
     fmt, call = settings.phone_display_format, settings.click_to_call_template
+    country_names = {}  # for this request, in its language
     columns = {
         "primary_email": lambda: LinkColumn(
             "primary_email",
@@ -205,9 +290,10 @@ def contact_columns(keys, settings, custom_fields, user):
         "primary_phone": lambda: LinkColumn(
             "primary_phone",
             sort_key="primary_phone",
-            prefetch=(methods_prefetch(),),
+            load=lambda contacts: load_phone_links(contacts, call),
+            load_for_export=False,
             accessor=lambda contact: format_phone(contact.primary_phone, fmt),
-            get_url=lambda contact: phone_link(contact, call),
+            get_url=lambda contact: contact.listing_phone_link,
         ),
         "primary_organization": lambda: ContactColumn(
             "primary_organization",
@@ -225,7 +311,7 @@ def contact_columns(keys, settings, custom_fields, user):
         "country": lambda: ContactColumn(
             "country",
             sort_key="country",
-            accessor=lambda contact: contact.country.name,
+            accessor=lambda contact: country_name(contact.country.code, country_names),
         ),
         "folder": lambda: ContactColumn(
             "folder",
@@ -233,7 +319,7 @@ def contact_columns(keys, settings, custom_fields, user):
             related=("folder",),
             accessor=lambda contact: contact.folder.name,
         ),
-        "tags": lambda: TagsColumn("tags", prefetch=("tags",)),
+        "tags": lambda: TagsColumn("tags"),
         "created_at": lambda: DateColumn("created_at", sort_key="created_at"),
         "updated_at": lambda: DateColumn("updated_at", sort_key="updated_at"),
     }
@@ -474,18 +560,20 @@ def address_text(address):
     return f"{address.label}: {address}" if address.label else str(address)
 
 
-def in_chunks(results, chunk_size):
-    """Iterate a queryset or search results ``chunk_size`` rows at a time, prefetching per chunk."""
+def in_chunks(results, chunk_size, load=None):
+    """Iterate a queryset or search results ``chunk_size`` rows at a time, prefetching per chunk
+    and handing each chunk to ``load`` first."""
     if isinstance(results, QuerySet):
-        yield from results.iterator(chunk_size=chunk_size)
-        return
-    start = 0
-    while True:
-        chunk = list(results[start : start + chunk_size])
+        rows = results.iterator(chunk_size=chunk_size)
+        chunks = iter(lambda: list(islice(rows, chunk_size)), [])
+    else:
+        chunks = (list(results[start : start + chunk_size]) for start in count(0, chunk_size))
+    for chunk in chunks:
+        if load is not None and chunk:
+            load(chunk)
         yield from chunk
         if len(chunk) < chunk_size:
             return
-        start += chunk_size
 
 
 # The view --------------------------------------------------------------------
@@ -502,6 +590,7 @@ class ContactIndexView(IndexView):
     """People or organisations: the columns chosen in CRMSettings, filters, search, export."""
 
     paginator_class = ContactPaginator
+    table_class = cells.ContactTable
 
     @cached_property
     def crm_settings(self):
@@ -538,9 +627,69 @@ class ContactIndexView(IndexView):
     @cached_property
     def columns(self):
         return [
-            BulkActionsCheckboxColumn("bulk_actions", obj_type="snippet"),
+            CheckboxColumn("bulk_actions", obj_type="snippet"),
             *self.contact_columns,
         ]
+
+    # Row menus: "Edit" and "Move to trash" only on the rows the user may change or trash.
+
+    def instance_url(self, url_name, instance):
+        """The URL of ``url_name`` for ``instance``, reversed once per listing."""
+        template = self.url_templates.get(url_name)
+        if template is None:
+            template = self.url_templates[url_name] = reverse(url_name, args=(URL_MARK,))
+        return template.replace(URL_MARK, str(quote(instance.pk)))
+
+    @cached_property
+    def url_templates(self):
+        return {}
+
+    @cached_property
+    def may_inspect(self):
+        return self.user_has_any_permission({"add", "change", "delete", "view"})
+
+    def get_inspect_url(self, instance):
+        if self.inspect_url_name and self.may_inspect:
+            return self.instance_url(self.inspect_url_name, instance)
+        return None
+
+    def get_edit_url(self, instance):
+        user = self.request.user
+        if self.edit_url_name and contact_policy.user_has_permission_for_instance(
+            user, "change", instance
+        ):
+            return self.instance_url(self.edit_url_name, instance)
+        return None
+
+    def get_delete_url(self, instance):
+        user = self.request.user
+        if self.delete_url_name and contact_policy.user_has_permission_for_instance(
+            user, "delete", instance
+        ):
+            return self.instance_url(self.delete_url_name, instance)
+        return None
+
+    def get_list_more_buttons(self, instance):
+        buttons = super().get_list_more_buttons(instance)
+        delete_url = self.get_delete_url(instance)
+        for button in buttons:
+            if delete_url and button.url == delete_url:
+                button.label = _("Move to trash")
+        return buttons
+
+    def load_rows(self, contacts):
+        """Fetch what the columns read for ``contacts`` (a page, or a chunk of an export)."""
+        for column in self.contact_columns:
+            if getattr(column, "load", None) is None:
+                continue
+            if column.load_for_export or not self.is_export:
+                column.load(contacts)
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator, page, rows, is_paginated = super().paginate_queryset(queryset, page_size)
+        page.object_list = rows = list(rows)
+        self.load_rows(rows)
+        return paginator, page, rows, is_paginated
 
     def get_paginate_by(self, queryset):
         if self.is_export:
@@ -584,7 +733,7 @@ class ContactIndexView(IndexView):
             return super().get(request, *args, **kwargs)
         self.list_export = export_fields(self.model, self.column_keys, self.custom_fields)
         self.export_headings = export_headings(self.model, self.custom_fields)
-        rows = in_chunks(self.get_queryset(), crm_settings.EXPORT_CHUNK_SIZE)
+        rows = in_chunks(self.get_queryset(), crm_settings.EXPORT_CHUNK_SIZE, self.load_rows)
         return self.as_spreadsheet(rows, request.GET["export"])
 
     @cached_property
