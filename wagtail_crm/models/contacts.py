@@ -205,9 +205,24 @@ class Contact(RevisionMixin, index.Indexed, ClusterableModel):
                 condition=models.Q(deleted_at__isnull=True),
                 name="crm_contact_live_sort",
             ),
-            models.Index(fields=["kind", "deleted_at"], name="crm_contact_kind_deleted"),
+            # The trash listing (the live contacts' partial indexes also serve their counts).
+            models.Index(
+                fields=["deleted_at"],
+                condition=models.Q(deleted_at__isnull=False),
+                name="crm_contact_trash",
+            ),
             models.Index(fields=["primary_email"], name="crm_contact_primary_email"),
-            models.Index(fields=["folder", "kind", "sort_name"], name="crm_contact_folder_sort"),
+            # Listings filtered by folder (and users who see some folders only), by country.
+            models.Index(
+                fields=["folder", "kind", "sort_name", "id"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="crm_contact_live_folder",
+            ),
+            models.Index(
+                fields=["kind", "country", "sort_name", "id"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="crm_contact_live_country",
+            ),
         ]
 
     def __str__(self):
