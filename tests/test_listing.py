@@ -308,7 +308,7 @@ def test_filter_with_a_search(admin_client, filter_people, params, expected):
     response = admin_client.get(PEOPLE, params)
 
     assert response.status_code == 200
-    assert sorted(listed_names(response)) == sorted(n for n in expected if "Zebra" in n)
+    assert listed_names(response) == [n for n in expected if "Zebra" in n]
 
 
 @pytest.mark.parametrize(("params", "expected"), FILTERS)
@@ -387,13 +387,34 @@ def test_search_finds_people_by_name_email_phone_and_organisation(
 
 
 @pytest.mark.parametrize("ordering", ["folder__name", "custom__level", "job_title", "bogus"])
-def test_orderings_the_search_cannot_use_fall_back_to_relevance(
+def test_orderings_the_search_cannot_use_fall_back_to_names(
     admin_client, searchable_person, ordering
 ):
     response = admin_client.get(PEOPLE, {"q": "Scorp", "ordering": ordering})
 
     assert response.status_code == 200
     assert listed_names(response) == ["Hank Scorpio"]
+
+
+def test_search_results_are_listed_by_name_in_the_listing_and_the_chooser(admin_client):
+    """Matches by name, email and organisation alike are listed alphabetically, not by relevance,
+    in the listing and in the chooser; the chooser finds names as they are typed."""
+    smithson = OrganizationFactory(organization_name="Smithson Ltd")
+    contacts = [
+        person("Zoe", "Smith"),
+        person("Adam", "Jones", primary_organization=smithson),
+        person("Cleo", "Brown"),
+        person("Ben", "Smithers"),
+    ]
+    ContactMethodFactory(contact=contacts[2], value="cleo@smith.example")
+    reindex(*contacts)
+
+    listed = listed_names(admin_client.get(PEOPLE, {"q": "smith"}))
+    chooser = admin_client.get("/admin/snippets/choose/wagtail_crm/person/results/", {"q": "smi"})
+
+    assert listed == ["Cleo Brown", "Adam Jones", "Zoe Smith", "Ben Smithers"]
+    chosen = re.findall(r"/chosen/(\d+)/", chooser.content.decode())
+    assert [int(pk) for pk in chosen] == [contacts[i].pk for i in (2, 1, 0, 3)]
 
 
 @pytest.mark.parametrize("ordering", ["sort_name", "-primary_email", "city", "-updated_at"])

@@ -7,9 +7,11 @@ bulk actions filter their querysets through ``contact_policy`` themselves.
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from wagtail.admin.forms.choosers import BaseFilterForm, SearchFilterMixin
 from wagtail.snippets.views import chooser, snippets
 
 from ..permissions import contact_policy
+from ..search import DEFAULT_ORDER, search_contacts
 
 
 class VisibleContactMixin:
@@ -47,11 +49,29 @@ class VisibleObjectListMixin:
         return contact_policy.filter_queryset(super().get_object_list(), self.request.user, "view")
 
 
-class ContactChooseView(VisibleObjectListMixin, chooser.ChooseView):
+class ContactSearchForm(SearchFilterMixin, BaseFilterForm):
+    """The chooser's search box: contacts by name as they are typed (see search.py)."""
+
+    def filter(self, objects):
+        objects = BaseFilterForm.filter(self, objects)
+        query = self.cleaned_data.get("q")
+        if query:
+            objects = search_contacts(query, objects)
+            self.is_searching = True
+            self.search_query = query
+        return objects
+
+
+class ContactChooserMixin(VisibleObjectListMixin):
+    ordering = DEFAULT_ORDER
+    filter_form_class = ContactSearchForm
+
+
+class ContactChooseView(ContactChooserMixin, chooser.ChooseView):
     pass
 
 
-class ContactChooseResultsView(VisibleObjectListMixin, chooser.ChooseResultsView):
+class ContactChooseResultsView(ContactChooserMixin, chooser.ChooseResultsView):
     pass
 
 

@@ -25,6 +25,7 @@ class ContactViewSet(SnippetViewSet):
     inspect_view_enabled = True
     copy_view_enabled = False
     ordering = ("sort_name", "pk")
+    # The listing searches through search.search_contacts (WAGTAIL_CRM_SEARCH_BACKEND).
     search_backend_name = "default"
 
     @property

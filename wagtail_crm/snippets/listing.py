@@ -23,7 +23,6 @@ from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.paginator import WagtailPaginator
 from wagtail.admin.ui.tables import BulkActionsCheckboxColumn, Column, TitleColumn
 from wagtail.admin.widgets import AdminTagWidget, BooleanRadioSelect
-from wagtail.search.backends import get_search_backend
 from wagtail.snippets.views.snippets import IndexView
 from wagtail.snippets.widgets import AdminSnippetChooser
 
@@ -45,6 +44,7 @@ from ..models import (
 from ..models.preferences import DEFAULT_ORGANIZATION_COLUMNS, DEFAULT_PERSON_COLUMNS
 from ..permissions import VIEW, contact_policy, folder_ids, visible_name
 from ..phones import format_phone
+from ..search import search_contacts
 from . import cells
 
 #: Headings of the columns a listing can show, by key; custom fields add "custom:<key>".
@@ -520,8 +520,7 @@ def contacts_in_listing(model, request):
         queryset = filterset.filter_queryset(queryset)
     query = request.GET.get("q", "").strip()
     if query:
-        backend = get_search_backend(crm_settings.SEARCH_BACKEND)
-        return [contact.pk for contact in backend.autocomplete(query, queryset)]
+        return [contact.pk for contact in search_contacts(query, queryset)]
     return queryset.values_list("pk", flat=True)
 
 
@@ -727,9 +726,14 @@ class ContactIndexView(IndexView):
     def get_valid_orderings(self):
         orderings = super().get_valid_orderings()
         if self.is_searching:
-            # The search backend orders by FilterFields only; anything else falls back to relevance.
+            # The search backend orders by FilterFields only; anything else falls back to names.
             orderings = [key for key in orderings if key.lstrip("-") in SEARCH_SORT_KEYS]
         return orderings
+
+    def search_queryset(self, queryset):
+        if not self.is_searching:
+            return queryset
+        return search_contacts(self.search_query, queryset, fields=self.search_fields)
 
     @cached_property
     def is_explicitly_ordered(self):
