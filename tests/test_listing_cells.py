@@ -145,3 +145,24 @@ def test_listing_rows_offer_edit_only_where_the_user_may_edit(client):
     assert f'href="/admin/crm/people/delete/{mine.pk}/"' in html
     assert f'href="/admin/crm/people/delete/{theirs.pk}/"' not in html
     assert "Move to trash" in html
+
+
+@pytest.mark.parametrize("value", ["", "FR", ["FR", "GB"], "XX"])
+def test_quick_selects_match_djangos_select(value):
+    from django import forms
+
+    from wagtail_crm.forms.widgets import QuickSelect, QuickSelectMixin
+
+    choices = [("", "All"), ("FR", "France"), ("Islands", [("AX", "Åland <Islands>"),
+                                                          ("FO", "Faroe & co")]), ("GB", "UK")]
+
+    class QuickMultiple(QuickSelectMixin, forms.SelectMultiple):
+        pass
+
+    widget_classes = [(QuickSelect, forms.Select), (QuickMultiple, forms.SelectMultiple)]
+    for quick, django_select in widget_classes:
+        attrs = {"id": "id_country", "data-x": 'a"b'}
+        same_html(
+            quick(choices=choices).render("country", value, attrs),
+            django_select(choices=choices).render("country", value, attrs),
+        )

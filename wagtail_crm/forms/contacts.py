@@ -21,6 +21,7 @@ from ..models import (
     Person,
 )
 from ..permissions import HIDDEN_CONTACT, contact_policy, folders_for
+from .widgets import QuickSelectMixin
 
 #: Form fields editing custom values are named ``custom__<key>``.
 CUSTOM_FIELD_PREFIX = "custom__"
@@ -39,7 +40,7 @@ ADDRESS_FIELDS = [
 ]
 
 
-class CountrySelect(LazySelect):
+class CountrySelect(QuickSelectMixin, LazySelect):
     """A country select that lists the countries of CRMSettings.countries_first at the top."""
 
     #: Shown between the first countries and the rest.

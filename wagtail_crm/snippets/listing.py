@@ -27,6 +27,7 @@ from wagtail.snippets.views.snippets import IndexView
 from wagtail.snippets.widgets import AdminSnippetChooser
 
 from ..conf import crm_settings
+from ..forms.widgets import QuickSelect
 from ..models import (
     Contact,
     ContactKind,
@@ -435,7 +436,7 @@ class ContactFilterSet(WagtailFilterSet):
     )
     tag = TagFilter(label=_("Tags"), widget=AdminTagWidget(free_tagging=False))
     country = django_filters.ChoiceFilter(
-        label=_("Country"), choices=(), empty_label=_("All"), widget=forms.Select
+        label=_("Country"), choices=(), empty_label=_("All"), widget=QuickSelect
     )
     has_email = django_filters.BooleanFilter(
         label=_("Has email"), method="filter_has_email", widget=BooleanRadioSelect
