@@ -738,3 +738,21 @@ def test_hidden_organisations_are_never_named(world, client, user):
             page = html(client.get(PAGES["edit"][0](person)))
             check_organisation_named(mismatches, f"edit form of {person}", page, user, employer)
     assert not mismatches, mismatches.report()
+
+
+@pytest.mark.parametrize("user", USERS)
+def test_contact_pages_offer_only_what_the_user_may_do(world, client, user):
+    """The contact page's header links to the edit form and the trash only where allowed, and
+    to the history only for users whom Wagtail's history view lets in."""
+    client.force_login(world.users[user])
+    mismatches = Mismatches()
+    for target in world.contacts():
+        if not may(user, target.key, "view"):
+            continue
+        page = html(client.get(PAGES["inspect"][0](target)))
+        for name, action in (("edit", "change"), ("delete", "delete")):
+            mismatches.check(f"{target}: links to {name}", may(user, target.key, action),
+                             f'href="{target.prefix}{name}/{target.pk}/"' in page)
+        mismatches.check(f"{target}: links to history", may_anywhere(user, "change"),
+                         f'href="{target.prefix}history/{target.pk}/"' in page)
+    assert not mismatches, mismatches.report()

@@ -11,6 +11,7 @@ from wagtail.snippets.views.snippets import InspectView
 
 from ..models import ContactMethod
 from ..panels import get_contact_page_layout
+from ..permissions import contact_policy
 
 
 class ContactInspectView(InspectView):
@@ -39,14 +40,34 @@ class ContactInspectView(InspectView):
         )
         return get_object_or_404(queryset, pk=unquote(str(self.pk)))
 
+    # The header's buttons: only what the user may do to this contact (Wagtail checks the model).
+
+    def get_edit_url(self):
+        if self.user_may("change"):
+            return super().get_edit_url()
+        return None
+
+    def get_delete_url(self):
+        if self.user_may("delete"):
+            return super().get_delete_url()
+        return None
+
+    def user_may(self, action):
+        return contact_policy.user_has_permission_for_instance(
+            self.request.user, action, self.object
+        )
+
     @cached_property
     def header_more_buttons(self):
         buttons = []
         if edit_url := self.get_edit_url():
             buttons.append(Button(_("Edit"), url=edit_url, icon_name="edit", priority=10))
-        history_url = reverse(self.model.snippet_viewset.get_url_name("history"),
-                              args=[quote(self.object.pk)])
-        buttons.append(Button(_("History"), url=history_url, icon_name="history", priority=20))
+        if self.user_has_permission("change"):  # what Wagtail's history view asks
+            history_url = reverse(self.model.snippet_viewset.get_url_name("history"),
+                                  args=[quote(self.object.pk)])
+            buttons.append(
+                Button(_("History"), url=history_url, icon_name="history", priority=20)
+            )
         if delete_url := self.get_delete_url():
             buttons.append(
                 Button(_("Move to trash"), url=delete_url, icon_name="bin", priority=30)
