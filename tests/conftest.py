@@ -1,6 +1,27 @@
 import pytest
+from django.conf import settings
 
 from tests.factories import SuperuserFactory
+
+#: Markers of tests that apply to one database only, and the engine each needs.
+DATABASE_MARKERS = {
+    "postgres_only": "django.db.backends.postgresql",
+    "sqlite_only": "django.db.backends.sqlite3",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Leave out (deselect, not skip) the tests written for the other database: the suite runs
+    once on each, so every test runs in one of the two runs."""
+    engine = settings.DATABASES["default"]["ENGINE"]
+    kept, left_out = [], []
+    for item in items:
+        markers = (marker.name for marker in item.iter_markers())
+        needs = [DATABASE_MARKERS[name] for name in markers if name in DATABASE_MARKERS]
+        (left_out if needs and engine not in needs else kept).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
 
 
 @pytest.fixture

@@ -9,18 +9,19 @@ import random
 import re
 import time
 import uuid
+from bisect import bisect
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import accumulate
 
 import phonenumbers
 from anyascii import anyascii
-from django.core.exceptions import FieldDoesNotExist
-from django.db import connection, transaction
+from django.db import connections, router, transaction
 from django.db.models import Max
+from django.utils import timezone
 from modelsearch.conf import get_app_config
 from taggit.models import Tag
-from wagtail.search.backends import get_search_backends
 
 from ..models import (
     Address,
@@ -34,6 +35,7 @@ from ..models import (
     OrganizationType,
 )
 from ..phones import normalize_phone
+from .search_index import ContactIndexer, index_contacts  # noqa: F401 - index_contacts re-exported
 
 #: Folders the demo contacts are spread over (created when absent), with their weights.
 FOLDERS = {"Customers": 40, "Suppliers": 20, "Sales": 25, "Tech": 15}
@@ -186,25 +188,51 @@ class DemoResult:
     pks: list = field(default_factory=list, repr=False)
 
 
-class _Generator:
-    """Builds unsaved contacts and their rows from one random stream."""
+class DemoContact:
+    """One generated contact, as plain values.
 
-    def __init__(self, rng, folders, types, tags, home_region):
+    Attributes:
+        fields: Contact field values by attribute name; fields left out keep their defaults,
+            and ``id``, ``uid`` and ``primary_organization_id`` are given when writing.
+        organization: for a person working at a generated organisation, the position of that
+            organisation in creation order; otherwise None.
+        methods: ``(type id, value, normalized, label, is_primary, sort_order)`` rows, with
+            ``normalized`` as ContactMethod.normalize sets it.
+        address: ``(label, street, locality, region, postal_code, country, is_primary)``.
+        tags: primary keys of the contact's tags.
+    """
+
+    __slots__ = ("fields", "organization", "methods", "address", "tags")
+
+    def __init__(self, fields, organization, methods, address, tags):
+        self.fields = fields
+        self.organization = organization
+        self.methods = methods
+        self.address = address
+        self.tags = tags
+
+
+class _Generator:
+    """Builds demo contacts (:class:`DemoContact`) from one random stream."""
+
+    def __init__(self, rng, folder_ids, types, tag_ids, home_region):
         self.rng = rng
-        self.folders = ([f.pk for f in folders.values()], list(accumulate(FOLDERS.values())))
-        self.types, self.tags = types, tags
+        self.folders = (folder_ids, list(accumulate(FOLDERS.values())))
+        self.types, self.tags = types, tag_ids
         self.home_region = home_region
         self.countries = (list(COUNTRIES), list(accumulate(row[0] for row in COUNTRIES.values())))
         self.cultures = list(CULTURES)
         self.emails = set()
         self.phone_cache = {}
+        self.name_cache = {}
 
     def pick(self, seq):
-        return seq[self.rng.randrange(len(seq))]
+        return self.rng.choice(seq)
 
     def weighted(self, choices):
+        """One of ``choices`` (items, cumulative weights), as ``rng.choices`` picks one."""
         items, cum_weights = choices
-        return self.rng.choices(items, cum_weights=cum_weights)[0]
+        return items[bisect(cum_weights, self.rng.random() * cum_weights[-1], 0, len(items) - 1)]
 
     def fill(self, pattern):
         return "".join(
@@ -239,16 +267,14 @@ class _Generator:
         self.emails.add(address.lower())
         rows.append((self.types["Email"], address, address.lower(), label))
 
-    def place(self, contact, label, office=None):
-        """Give ``contact`` an address (its organisation's ``office``, or a new one).
+    def place(self, fields, label, office=None):
+        """Give the contact of ``fields`` an address (its organisation's ``office``, or a new one).
 
         Returns ``(country code, landline range, address)``.
         """
         if office:
             code, landline, source = office
-            address = Address(label=label, street=source.street, locality=source.locality,
-                              region=source.region, postal_code=source.postal_code,
-                              country=code, is_primary=True)
+            address = (label, *source[1:])
         else:
             code = self.weighted(self.countries)
             country = COUNTRIES[code]
@@ -257,58 +283,60 @@ class _Generator:
             postcode = self.fill(self.pick(postcodes))
             if code == "GB":
                 postcode += self.fill(" #@@")
-            address = Address(label=label, street=street, locality=city, region=region,
-                              postal_code=postcode, country=code, is_primary=True)
-        contact.city, contact.country = address.locality, code
+            address = (label, street, city, region, postcode, code, True)
+        fields["city"], fields["country"] = address[2], code
         return code, landline, address
 
-    def organization(self):
-        """Return ``(row, office)``: the row for :func:`_write` and what its people share."""
+    def organization(self, position):
+        """Return ``(contact, office)``: the organisation and what its people share.
+
+        ``position`` is the organisation's place in creation order.
+        """
         rng = self.rng
-        contact = Contact(kind=ContactKind.ORGANIZATION,
-                          folder_id=self.weighted(self.folders))
-        code, landline, address = self.place(contact, "work")
+        fields = {"kind": ContactKind.ORGANIZATION, "folder_id": self.weighted(self.folders)}
+        code, landline, address = self.place(fields, "work")
         word, trade = self.pick(ORG_WORDS).replace("-", " "), self.pick(ORG_TRADES)
         roll = rng.random()
         if roll < 0.85:
-            contact.organization_type = OrganizationType.COMPANY
+            fields["organization_type"] = OrganizationType.COMPANY
             name = f"{word} {trade}"
-            contact.organization_name = f"{name} {self.pick(COUNTRIES[code][2])}"
+            fields["organization_name"] = f"{name} {self.pick(COUNTRIES[code][2])}"
         else:
             if roll < 0.93:
-                contact.organization_type = OrganizationType.SCHOOL
-                name = f"{contact.city} {self.pick(('College', 'Academy', 'School of Arts'))}"
+                fields["organization_type"] = OrganizationType.SCHOOL
+                name = f"{fields['city']} {self.pick(('College', 'Academy', 'School of Arts'))}"
             else:
-                contact.organization_type = OrganizationType.OTHER
+                fields["organization_type"] = OrganizationType.OTHER
                 name = f"{word} {self.pick(('Trust', 'Foundation', 'Society'))}"
-            contact.organization_name = name
+            fields["organization_name"] = name
         domain = re.sub(r"[^a-z0-9]+", "-", anyascii(name).lower()).strip("-") + ".example"
         rows = []
         self.email(rows, self.pick(("info", "hello", "contact", "office")), domain, "work")
         self.phone(rows, "Phone", "work", code, landline)
         rows.append((self.types["Website"], f"https://www.{domain}", f"https://www.{domain}", ""))
-        return self.finish(contact, rows, address), (contact, domain, (code, landline, address))
+        office = (position, fields["folder_id"], domain, (code, landline, address))
+        return self.finish(fields, rows, address), office
 
     def person(self, offices):
-        """Return the row of one person, working at one of ``offices`` (85%) or not."""
+        """Return one person, working at one of ``offices`` (85%) or not."""
         rng = self.rng
-        contact = Contact(kind=ContactKind.PERSON)
+        fields = {"kind": ContactKind.PERSON}
         office = self.pick(offices) if offices and rng.random() < 0.85 else None
+        organization = None
         if office:
-            org, domain, place = office
-            contact.primary_organization_id, contact.folder_id = org.pk, org.folder_id
-            contact.job_title = self.pick(JOB_TITLES)
-            code, landline, address = self.place(contact, "work", place)
+            organization, fields["folder_id"], domain, place = office
+            fields["job_title"] = self.pick(JOB_TITLES)
+            code, landline, address = self.place(fields, "work", place)
         else:
-            contact.folder_id = self.weighted(self.folders)
-            code, landline, address = self.place(contact, "home")
+            fields["folder_id"] = self.weighted(self.folders)
+            code, landline, address = self.place(fields, "home")
         culture = COUNTRIES[code][1] if rng.random() < 0.7 else self.pick(self.cultures)
         givens, families = CULTURES[culture]
         (given, given_ascii), (family, family_ascii) = self.pick(givens), self.pick(families)
-        contact.given_name, contact.family_name = given, family
+        fields["given_name"], fields["family_name"] = given, family
         if rng.random() < 0.35:
-            contact.birthday = date(1950, 1, 1) + timedelta(days=rng.randrange(20000))
-        contact.do_not_email = rng.random() < 0.03
+            fields["birthday"] = date(1950, 1, 1) + timedelta(days=rng.randrange(20000))
+        fields["do_not_email"] = rng.random() < 0.03
         local = f"{given_ascii}.{family_ascii}"
         rows = []
         if office:
@@ -322,23 +350,34 @@ class _Generator:
                 self.phone(rows, "Mobile", "mobile", code, MOBILES[code])
             else:
                 self.phone(rows, "Phone", "home", code, landline)
-        return self.finish(contact, rows, address)
+        return self.finish(fields, rows, address, organization)
 
-    def finish(self, contact, rows, address):
-        """Set names, primaries and tags; return (contact, methods, address, tags)."""
-        contact.compute_names()
+    def names(self, fields):
+        """Set ``display_name`` and ``sort_name`` as Contact.compute_names does (it is called)."""
+        key = (fields["kind"], fields.get("given_name", ""), fields.get("family_name", ""),
+               fields.get("organization_name", ""))
+        names = self.name_cache.get(key)
+        if names is None:
+            contact = Contact(kind=key[0], given_name=key[1], family_name=key[2],
+                              organization_name=key[3])
+            contact.compute_names()
+            names = self.name_cache[key] = (contact.display_name, contact.sort_name)
+        fields["display_name"], fields["sort_name"] = names
+
+    def finish(self, fields, rows, address, organization=None):
+        """Set names, primaries and tags; return the :class:`DemoContact`."""
+        self.names(fields)
         methods, seen = [], set()
         for order, (mtype, value, normalized, label) in enumerate(rows):
             first = mtype.scheme not in seen
             seen.add(mtype.scheme)
-            methods.append(ContactMethod(type_id=mtype.pk, value=value, normalized=normalized,
-                                         label=label, is_primary=first, sort_order=order))
+            methods.append((mtype.pk, value, normalized, label, first, order))
             if first and mtype.scheme == "email":
-                contact.primary_email = normalized
+                fields["primary_email"] = normalized
             elif first and mtype.scheme == "phone":
-                contact.primary_phone = normalized
-        count = self.weighted(_TAG_COUNTS)
-        return contact, methods, address, self.rng.sample(self.tags, count)
+                fields["primary_phone"] = normalized
+        tags = self.rng.sample(self.tags, self.weighted(_TAG_COUNTS))
+        return DemoContact(fields, organization, methods, address, tags)
 
 
 def _method_types():
@@ -352,79 +391,367 @@ def _method_types():
     return types
 
 
-def _write(batch, result, uids):
-    """Insert one batch of generated contacts with their methods, address and tags."""
-    contacts = [row[0] for row in batch]
-    for contact in contacts:
-        contact.uid = str(uuid.UUID(int=uids.getrandbits(128), version=4))
-    with transaction.atomic():
+#: The fields (by name) whose columns the writers fill from generated values, in row order.
+#: A contact's first three come from the writer, the others from DemoContact.fields.
+CONTACT_FIELDS = ("id", "uid", "primary_organization", "kind", "given_name", "family_name",
+                  "organization_name", "organization_type", "display_name", "sort_name",
+                  "job_title", "birthday", "folder", "primary_email", "primary_phone", "city",
+                  "country", "do_not_email")
+METHOD_FIELDS = ("contact", "type", "value", "normalized", "label", "is_primary", "sort_order")
+ADDRESS_FIELDS = ("contact", "label", "street", "locality", "region", "postal_code", "country",
+                  "is_primary")
+TAG_FIELDS = ("content_object", "tag")
+#: Databases whose rows are written through the DB-API cursor; others go through the models.
+DIRECT_VENDORS = ("sqlite", "postgresql")
+
+
+class _Table:
+    """Inserts rows into one model's table through the DB-API cursor.
+
+    A row holds the values of ``names`` (model field names, in that order). Every other column
+    gets what a new instance would be inserted with: its default, or ``now`` for ``auto_now``
+    and ``auto_now_add`` fields, prepared for the database once. Values of fields whose
+    database form differs from the Python value (dates on SQLite, say) go through the field's
+    ``get_db_prep_save``, as in the ORM's inserts. PostgreSQL gets the rows with COPY, other
+    databases with executemany.
+    """
+
+    #: Field types whose Python values (str, int, bool, None) go to the database as they are;
+    #: a relation is taken by the type of the field it points to.
+    PLAIN = {"AutoField", "BigAutoField", "BigIntegerField", "BooleanField", "CharField",
+             "IntegerField", "TextField"}
+
+    def __init__(self, model, names, connection, now):
+        opts = model._meta
+        given = [opts.get_field(name) for name in names]
+        rest = [f for f in opts.concrete_fields if f not in given and not f.primary_key]
+        template = model()
+        self.constants = tuple(
+            f.get_db_prep_save(
+                now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+                else getattr(template, f.attname),
+                connection,
+            )
+            for f in rest
+        )
+        self.prepared = [
+            (i, f) for i, f in enumerate(given)
+            if (f.target_field if f.is_relation else f).get_internal_type() not in self.PLAIN
+        ]
+        self.connection = connection
+        qn = connection.ops.quote_name
+        table = qn(opts.db_table)
+        columns = ", ".join(qn(f.column) for f in given + rest)
+        if connection.vendor == "postgresql":
+            self.sql = f"COPY {table} ({columns}) FROM STDIN"
+        else:
+            marks = ", ".join(["%s"] * (len(given) + len(rest)))
+            self.sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
+
+    def write(self, rows):
+        constants = self.constants
+        if self.prepared:
+            rows = [self.prepare(row) for row in rows]
+        with self.connection.cursor() as cursor:
+            if self.connection.vendor == "postgresql":
+                with cursor.copy(self.sql) as copy:
+                    for row in rows:
+                        copy.write_row(row + constants)
+            else:
+                cursor.executemany(self.sql, [row + constants for row in rows])
+
+    def prepare(self, row):
+        row = list(row)
+        for i, model_field in self.prepared:
+            row[i] = model_field.get_db_prep_save(row[i], self.connection)
+        return tuple(row)
+
+
+def _reserve_ids(connection, model, count):
+    """``count`` primary keys for new rows of ``model``, kept from other writers until commit.
+
+    PostgreSQL takes them from the table's sequence. SQLite has one writer at a time: an empty
+    update of sqlite_sequence takes the write lock for the rest of the transaction, and the
+    keys follow the highest ever used, as AUTOINCREMENT gives them (inserting them moves
+    sqlite_sequence on).
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("Primary keys can only be reserved inside a transaction.")
+    qn = connection.ops.quote_name
+    table, column = model._meta.db_table, model._meta.pk.column
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [qn(table), column, count],
+            )
+            return sorted(row[0] for row in cursor.fetchall())
+        cursor.execute("UPDATE sqlite_sequence SET seq = seq WHERE name = %s", [table])
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        row = cursor.fetchone()
+        cursor.execute(f"SELECT MAX({qn(column)}) FROM {qn(table)}")
+        top = max(row[0] if row else 0, cursor.fetchone()[0] or 0)
+        return range(top + 1, top + 1 + count)
+
+
+class _CursorWriter:
+    """Writes generated contacts and their rows through the DB-API cursor (see :class:`_Table`).
+
+    Primary keys of all ``count`` contacts are reserved up front, so a person's organisation
+    is known before it is written.
+    """
+
+    def __init__(self, connection, count, now):
+        self.ids = _reserve_ids(connection, Contact, count)
+        # Values for the fields a generated contact leaves out: those of a new instance.
+        template = Contact()
+        fields = [Contact._meta.get_field(name) for name in CONTACT_FIELDS[3:]]
+        self.defaults = [(f.attname, getattr(template, f.attname)) for f in fields]
+        self.contacts = _Table(Contact, CONTACT_FIELDS, connection, now)
+        self.methods = _Table(ContactMethod, METHOD_FIELDS, connection, now)
+        self.addresses = _Table(Address, ADDRESS_FIELDS, connection, now)
+        self.tags = _Table(ContactTag, TAG_FIELDS, connection, now)
+
+    def pks(self, position, count):
+        """The primary keys of ``count`` contacts from creation position ``position`` on."""
+        return list(self.ids[position:position + count])
+
+    def rows(self, batch, position, uids):
+        """The rows of ``batch``, the contacts of creation positions from ``position`` on."""
+        ids, defaults = self.ids, self.defaults
+        contacts, methods, addresses, tags = [], [], [], []
+        for pk, contact in zip(self.pks(position, len(batch)), batch, strict=True):
+            fields = contact.fields
+            uid = str(uuid.UUID(int=uids.getrandbits(128), version=4))
+            organization = None if contact.organization is None else ids[contact.organization]
+            contacts.append((pk, uid, organization,
+                             *[fields.get(name, default) for name, default in defaults]))
+            methods.extend((pk, *method) for method in contact.methods)
+            addresses.append((pk, *contact.address))
+            tags.extend((pk, tag) for tag in contact.tags)
+        return contacts, methods, addresses, tags
+
+    def insert(self, rows, result):
+        """Insert ``rows`` (from :meth:`rows`); return the primary keys of the contacts."""
+        contacts, methods, addresses, tags = rows
+        self.contacts.write(contacts)
+        self.methods.write(methods)
+        self.addresses.write(addresses)
+        self.tags.write(tags)
+        _count(result, methods, addresses, tags)
+        return [row[0] for row in contacts]
+
+
+class _ModelWriter:
+    """Writes generated contacts through the models' ``bulk_create``, for other databases."""
+
+    def __init__(self):
+        self.ids = []
+
+    def pks(self, position, count):
+        """None: primary keys are known once the contacts are inserted."""
+        return None
+
+    def rows(self, batch, position, uids):
+        """The contacts of ``batch`` with their UIDs, for :meth:`insert`."""
+        return batch, [str(uuid.UUID(int=uids.getrandbits(128), version=4)) for _ in batch]
+
+    def insert(self, rows, result):
+        """Insert ``rows`` (from :meth:`rows`); return the primary keys of the contacts."""
+        batch, uids = rows
+        contacts = []
+        for contact, uid in zip(batch, uids, strict=True):
+            organization = None if contact.organization is None else self.ids[contact.organization]
+            contacts.append(Contact(uid=uid, primary_organization_id=organization,
+                                    **contact.fields))
         Contact.objects.bulk_create(contacts)
-        methods, addresses, tagged = [], [], []
-        for contact, contact_methods, address, tags in batch:
-            for method in contact_methods:
-                method.contact_id = contact.pk
-            address.contact_id = contact.pk
-            methods.extend(contact_methods)
-            addresses.append(address)
-            tagged.extend(ContactTag(content_object_id=contact.pk, tag_id=tag.pk) for tag in tags)
+        self.ids.extend(contact.pk for contact in contacts)
+        methods, addresses, tags = [], [], []
+        method_fields = [ContactMethod._meta.get_field(name).attname for name in METHOD_FIELDS[1:]]
+        for row, contact in zip(contacts, batch, strict=True):
+            for values in contact.methods:
+                method = dict(zip(method_fields, values, strict=True))
+                methods.append(ContactMethod(contact_id=row.pk, **method))
+            address = dict(zip(ADDRESS_FIELDS[1:], contact.address, strict=True))
+            addresses.append(Address(contact_id=row.pk, **address))
+            tags.extend(ContactTag(content_object_id=row.pk, tag_id=tag) for tag in contact.tags)
         ContactMethod.objects.bulk_create(methods)
         Address.objects.bulk_create(addresses)
-        ContactTag.objects.bulk_create(tagged)
+        ContactTag.objects.bulk_create(tags)
+        _count(result, methods, addresses, tags)
+        return [contact.pk for contact in contacts]
+
+
+def _count(result, methods, addresses, tags):
     result.methods += len(methods)
     result.addresses += len(addresses)
-    result.tags += len(tagged)
-    result.pks.extend(contact.pk for contact in contacts)
+    result.tags += len(tags)
+
+
+class _Load:
+    """Writes batches of generated contacts and, with an ``indexer``, their index entries.
+
+    Index entries go to the indexer's direct writers, with texts computed from the generated
+    values rather than read back. A batch's rows and index texts are prepared before waiting
+    for the previous batch's index entries, which PostgreSQL builds meanwhile (see
+    :class:`~wagtail_crm.services.search_index.PostgresEntries`). The time spent on the index
+    is added to ``result.index_seconds``.
+    """
+
+    def __init__(self, writer, indexer, schemes, result, uids):
+        self.writer, self.indexer, self.schemes = writer, indexer, schemes
+        self.result, self.uids = result, uids
+        #: Display names of the contacts written, by creation position.
+        self.names = []
+
+    def write(self, batch, position):
+        """Write ``batch``, the contacts of creation positions from ``position`` on."""
+        result, indexer = self.result, self.indexer
+        self.names.extend(contact.fields["display_name"] for contact in batch)
+        rows = self.writer.rows(batch, position, self.uids)
+        pks = self.writer.pks(position, len(batch))
+        items = None
+        if indexer:
+            started = time.perf_counter()
+            items = None if pks is None else self.index_items(batch, pks)
+            indexer.wait()
+            result.index_seconds += time.perf_counter() - started
+        pks = self.writer.insert(rows, result)
+        result.pks.extend(pks)
+        if indexer:
+            started = time.perf_counter()
+            indexer.write(self.index_items(batch, pks) if items is None else items)
+            result.indexed += len(batch)
+            result.index_seconds += time.perf_counter() - started
+
+    def index_items(self, batch, pks):
+        """``(pk, texts)`` pairs of ``batch`` for ContactIndexer.write.
+
+        Methods are taken primary first, then in their order, as ContactMethod's Meta.ordering
+        gives them; demo contacts have no custom field values.
+        """
+        texts, schemes, names = self.indexer.texts, self.schemes, self.names
+        items = []
+        for pk, contact in zip(pks, batch, strict=True):
+            fields = contact.fields
+            methods = [(schemes[m[0]], m[1], m[2])
+                       for m in sorted(contact.methods, key=lambda m: (not m[4], m[5]))]
+            organization = "" if contact.organization is None else names[contact.organization]
+            columns = {name: fields.get(name, "") for name in texts.columns}
+            items.append((pk, texts.texts(fields["kind"], columns, methods, organization, {})))
+        return items
+
+    def report(self, progress, message):
+        if progress:
+            progress(message)
+            if self.indexer:
+                progress(f"{self.result.indexed} indexed")
+
+
+@contextmanager
+def _sqlite_cache(connection, kib=65536):
+    """On SQLite, let the connection cache at least ``kib`` KiB of pages until the block ends.
+
+    The contact table's indexes (uid, names, emails) are written in random order; with SQLite's
+    default cache of 2 MiB most of their pages would be read again from the file for every
+    batch. The connection's own setting is restored afterwards; nothing is stored in the file.
+    """
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        previous = cursor.fetchone()[0]
+        cursor.execute("PRAGMA page_size")
+        page_size = cursor.fetchone()[0]
+        current = -previous if previous < 0 else previous * page_size // 1024
+        if current < kib:
+            cursor.execute(f"PRAGMA cache_size = {-int(kib)}")
+    try:
+        yield
+    finally:
+        if current < kib:
+            with connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA cache_size = {int(previous)}")
 
 
 def create_demo_contacts(count, *, seed=None, batch_size=2000, index=True, analyze=True,
                          progress=None):
     """Create ``count`` demo contacts, about one organisation for every eight people.
 
+    Contacts, their rows and their search index entries are written in one transaction, a
+    batch at a time. On SQLite and PostgreSQL the rows go through the DB-API cursor (see
+    :class:`_Table`), elsewhere through the models' ``bulk_create``. The index entries of the
+    database search backends are written from the generated values (see
+    :class:`~wagtail_crm.services.search_index.ContactIndexer`); other search backends get the
+    contacts after the transaction.
+
     Args:
         count: how many contacts (people and organisations together) to create.
         seed: seed of the random stream; the same seed gives the same contacts. A random seed
             is chosen (and returned in the result) when None.
-        batch_size: contacts per bulk insert, each batch in its own transaction.
-        index: add the new contacts to the search index (see :func:`index_contacts`).
+        batch_size: contacts per bulk insert.
+        index: add the new contacts to the search index.
         analyze: refresh the query planner's statistics of the tables written (see
             :func:`analyze_tables`).
         progress: optional callable receiving a short message after each batch.
 
     Returns:
-        A :class:`DemoResult` with the counts, the seed and the elapsed seconds.
+        A :class:`DemoResult` with the counts, the seed and the elapsed seconds (the time spent
+        on the search index is counted in ``index_seconds`` only).
     """
     seed = random.randrange(2**31) if seed is None else seed
     result = DemoResult(seed=seed)
     started = time.perf_counter()
-    folders = {name: Folder.objects.get_or_create(name=name)[0] for name in FOLDERS}
-    tags = [Tag.objects.get_or_create(name=name)[0] for name in TAGS]
-    generator = _Generator(random.Random(seed), folders, _method_types(), tags,
-                           CRMSettings.get_phone_region().upper())
-    # UIDs come from their own stream, also keyed by the highest existing id, so that a
-    # second run with the same seed adds contacts instead of colliding with the first.
-    base = Contact.all_objects.aggregate(top=Max("pk"))["top"] or 0
-    uids = random.Random(f"{seed}:{base}")
-    org_count = (count + 4) // 9
-    offices = []
-    for start in range(0, org_count, batch_size):
-        batch = [generator.organization() for _ in range(min(batch_size, org_count - start))]
-        _write([row for row, _office in batch], result, uids)
-        offices.extend(office for _row, office in batch)
-        result.organizations += len(batch)
-        if progress:
-            progress(f"{result.organizations} organisations")
-    people = count - org_count
-    for start in range(0, people, batch_size):
-        batch = [generator.person(offices) for _ in range(min(batch_size, people - start))]
-        _write(batch, result, uids)
-        result.people += len(batch)
-        if progress:
-            progress(f"{result.people} people")
-    result.create_seconds = time.perf_counter() - started
-    if index:
-        started = time.perf_counter()
-        result.indexed = index_contacts(result.pks, batch_size=batch_size, progress=progress)
-        result.index_seconds = time.perf_counter() - started
+    connection = connections[router.db_for_write(Contact)]
+    indexer = ContactIndexer() if index else None
+    direct = bool(indexer and indexer.writers)
+    # Read before the transaction: it tolerates a database error, which would abort one.
+    home_region = CRMSettings.get_phone_region().upper()
+    with (
+        _sqlite_cache(connection),
+        transaction.atomic(using=connection.alias),
+        indexer if direct else nullcontext(),
+    ):
+        folders = [Folder.objects.get_or_create(name=name)[0].pk for name in FOLDERS]
+        tags = [Tag.objects.get_or_create(name=name)[0].pk for name in TAGS]
+        types = _method_types()
+        schemes = {mtype.pk: mtype.scheme for mtype in types.values()}
+        generator = _Generator(random.Random(seed), folders, types, tags, home_region)
+        # UIDs come from their own stream, also keyed by the highest existing id, so that a
+        # second run with the same seed adds contacts instead of colliding with the first.
+        base = Contact.all_objects.aggregate(top=Max("pk"))["top"] or 0
+        uids = random.Random(f"{seed}:{base}")
+        if connection.vendor in DIRECT_VENDORS:
+            writer = _CursorWriter(connection, count, timezone.now())
+        else:
+            writer = _ModelWriter()
+        load = _Load(writer, indexer if direct else None, schemes, result, uids)
+        org_count = (count + 4) // 9
+        offices = []
+        for start in range(0, org_count, batch_size):
+            batch = [generator.organization(start + i)
+                     for i in range(min(batch_size, org_count - start))]
+            offices.extend(office for _contact, office in batch)
+            load.write([contact for contact, _office in batch], start)
+            result.organizations += len(batch)
+            load.report(progress, f"{result.organizations} organisations")
+        people = count - org_count
+        for start in range(0, people, batch_size):
+            batch = [generator.person(offices) for _ in range(min(batch_size, people - start))]
+            load.write(batch, org_count + start)
+            result.people += len(batch)
+            load.report(progress, f"{result.people} people")
+        if direct:
+            indexing = time.perf_counter()
+            indexer.finish()
+            result.index_seconds += time.perf_counter() - indexing
+    result.create_seconds = time.perf_counter() - started - result.index_seconds
+    if indexer and indexer.others:
+        indexing = time.perf_counter()
+        indexer.add_to_others(result.pks, batch_size=batch_size)
+        result.indexed = len(result.pks)
+        result.index_seconds += time.perf_counter() - indexing
     if analyze:
         started = time.perf_counter()
         models = [Contact, ContactMethod, Address, ContactTag]
@@ -445,6 +772,7 @@ def analyze_tables(models):
     Args:
         models: the models whose tables were written.
     """
+    connection = connections[router.db_for_write(Contact)]
     if connection.vendor not in ("sqlite", "postgresql"):
         return
     vacuum = connection.vendor == "postgresql" and not connection.in_atomic_block
@@ -452,145 +780,3 @@ def analyze_tables(models):
         for model in models:
             table = connection.ops.quote_name(model._meta.db_table)
             cursor.execute(f"{'VACUUM ANALYZE' if vacuum else 'ANALYZE'} {table}")
-
-
-def index_contacts(pks, *, batch_size=2000, progress=None):
-    """Add contacts to every auto-updated Wagtail search backend, in bulk.
-
-    Bulk inserts skip the save signals that normally index a contact, so this does it in
-    batches, reading the contacts with ``Contact.get_indexed_objects()``. Each backend gets
-    them through ``add_bulk``, except modelsearch's PostgreSQL backend: see
-    :func:`_add_to_postgres_index`.
-
-    Args:
-        pks: primary keys of the contacts to index.
-        batch_size: contacts per batch.
-        progress: optional callable receiving a short message after each batch.
-
-    Returns:
-        The number of contacts indexed.
-    """
-    pks = list(pks)
-    backends = list(get_search_backends(with_auto_update=True))
-    postgres_indexes = [index for index in map(_postgres_index, backends) if index]
-    queryset = Contact.get_indexed_objects().order_by("pk")
-    computed = _computed_search_fields(Contact)
-    done = 0
-    for start in range(0, len(pks), batch_size):
-        objects = []
-        for obj in queryset.filter(pk__in=pks[start:start + batch_size]):
-            if obj.get_indexed_instance() is not None:
-                _pin_values(obj, computed)
-                objects.append(obj)
-        for backend in backends:
-            index = _postgres_index(backend)
-            if index:
-                _add_to_postgres_index(index, Contact, objects)
-            else:
-                backend.add_bulk(Contact, objects)
-        done += len(objects)
-        if progress:
-            progress(f"{done} indexed")
-    for index in postgres_indexes:
-        # What add_items does after every batch, done once.
-        index._refresh_title_norms()
-    return done
-
-
-def _computed_search_fields(model):
-    """Names of the search fields of ``model`` that are methods rather than model fields."""
-    names = set()
-    for search_field in model.get_search_fields():
-        try:
-            search_field.get_field(model)
-        except FieldDoesNotExist:
-            names.add(search_field.field_name)
-    return names
-
-
-def _pin_values(obj, names):
-    """Replace the methods ``names`` of ``obj`` by their values, computed once.
-
-    The database backends read every search field once per index column (three times on
-    SQLite, five on PostgreSQL, and twice more for a field that is both searched and
-    autocompleted), so a method such as ``method_values`` would run up to ten times.
-    """
-    for name in names:
-        method = getattr(obj, name, None)
-        if callable(method):
-            value = method()
-            setattr(obj, name, lambda value=value: value)
-
-
-def _postgres_index(backend):
-    """The index of modelsearch's PostgreSQL backend for contacts, or None for other backends."""
-    try:
-        from modelsearch.backends.database.postgres.postgres import PostgresIndex
-    except ImportError:  # psycopg is not installed: no PostgreSQL backend.
-        return None
-    index = backend.get_index_for_model(Contact)
-    return index if isinstance(index, PostgresIndex) else None
-
-
-def _add_to_postgres_index(index, model, objects):
-    """Write the index entries of ``objects`` as ``index.add_items`` would, in one statement.
-
-    ``add_items`` compiles a Django expression for every text of every object, which costs
-    about 2.5 ms a contact; here the texts come from the backend's own ``ObjectIndexer`` and
-    PostgreSQL builds the vectors from arrays. Vectors are concatenated per field as the
-    backend does; empty texts give empty vectors, which concatenate to the same result as the
-    backend's leaving them out. tests/test_demo_data.py compares both ways row by row.
-    """
-    from modelsearch.backends.database.postgres.postgres import IndexEntry, ObjectIndexer
-    from modelsearch.index import AutocompleteField, SearchField
-    from modelsearch.utils import get_content_type_pk
-
-    backend = index.backend
-    # Objects whose fields give the same weights share one INSERT (related fields may vary).
-    shapes = {}
-    for obj in objects:
-        indexer = ObjectIndexer(obj, backend)
-        columns = {"title": [], "autocomplete": [], "body": []}
-        for search_field in indexer.search_fields:
-            for indexed, weight, text in indexer.prepare_field(obj, search_field):
-                if isinstance(indexed, AutocompleteField):
-                    columns["autocomplete"].append((weight, text.strip()))
-                elif isinstance(indexed, SearchField):
-                    column = "title" if indexed.field_name == "title" else "body"
-                    columns[column].append((weight, text.strip()))
-        shape = tuple(tuple(weight for weight, _text in texts) for texts in columns.values())
-        row = [
-            indexer.id,
-            " ".join(text for _weight, text in columns["title"] if text),
-            " ".join(text for _weight, text in columns["body"] if text),
-            *(text for texts in columns.values() for _weight, text in texts),
-        ]
-        shapes.setdefault(shape, []).append(row)
-    content_type = get_content_type_pk(model)
-    configs = (backend.config, backend.autocomplete_config, backend.config)
-    with index.write_connection.cursor() as cursor:
-        for shape, rows in shapes.items():
-            names, vectors, params = [], [], [content_type]
-            for column, weights, config in zip(("t", "a", "b"), shape, configs, strict=True):
-                parts = []
-                for position, weight in enumerate(weights):
-                    names.append(f"{column}{position}")
-                    regconfig = "%s::regconfig, " if config else ""
-                    params.extend([config] if config else [])
-                    parts.append(f"setweight(to_tsvector({regconfig}COALESCE(r.{names[-1]}, '')),"
-                                 f" '{weight}')")
-                vectors.append(" || ".join(parts) or "''::tsvector")
-            names = ["object_id", "title_text", "body_text", *names]
-            params.extend(list(values) for values in zip(*rows, strict=True))
-            cursor.execute(
-                f"INSERT INTO {IndexEntry._meta.db_table} (content_type_id, object_id, title, "
-                f"autocomplete, body, title_norm, title_text, body_text) "
-                f"SELECT %s, r.object_id, {vectors[0]}, {vectors[1]}, {vectors[2]}, 1.0, "
-                f"r.title_text, r.body_text "
-                f"FROM unnest({', '.join(['%s::text[]'] * len(names))}) AS r({', '.join(names)}) "
-                f"ON CONFLICT (content_type_id, object_id) DO UPDATE SET "
-                f"title = EXCLUDED.title, title_norm = 1.0, autocomplete = EXCLUDED.autocomplete, "
-                f"body = EXCLUDED.body, title_text = EXCLUDED.title_text, "
-                f"body_text = EXCLUDED.body_text",
-                params,
-            )
