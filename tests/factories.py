@@ -188,3 +188,87 @@ def folder_user(username, *grants):
         FolderAccess.objects.create(folder=folder, group=group, level=level)
     user.groups.add(group)
     return user
+
+
+# Relationships -------------------------------------------------------------------------------
+
+
+def relationship_type(slug):
+    """A relationship type by slug (the seeded ones: employee-of, sales-opportunity...)."""
+    from wagtail_crm.models import RelationshipType
+
+    return RelationshipType.objects.get(slug=slug)
+
+
+def role(type_slug, role_slug):
+    """A role of a relationship type, by slugs: ``role("employee-of", "employer")``."""
+    from wagtail_crm.models import RelationshipRole
+
+    return RelationshipRole.objects.get(type__slug=type_slug, slug=role_slug)
+
+
+class RelationshipTypeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "wagtail_crm.RelationshipType"
+
+    name = factory.Sequence(lambda n: f"Relationship type {n}")
+    slug = factory.Sequence(lambda n: f"relationship-type-{n}")
+    sort_order = factory.Sequence(lambda n: 1000 + n)
+
+
+class RelationshipRoleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "wagtail_crm.RelationshipRole"
+
+    type = factory.SubFactory(RelationshipTypeFactory)
+    name = factory.Sequence(lambda n: f"Role {n}")
+    slug = factory.Sequence(lambda n: f"role-{n}")
+    allowed_kind = "any"
+    min_participants = 1
+    max_participants = 1
+
+
+class RelationshipFactory(factory.django.DjangoModelFactory):
+    """A relationship without participants; see :func:`relate` for a complete one."""
+
+    class Meta:
+        model = "wagtail_crm.Relationship"
+
+    type = factory.LazyFunction(lambda: relationship_type("employee-of"))
+
+
+def participants_for(type_slug, **by_role):
+    """Unsaved participants: ``participants_for("employee-of", employee=p, employer=o)``.
+
+    Role slugs use underscores for hyphens (``sales_representative``); a value may be a
+    contact or a list of contacts.
+    """
+    from wagtail_crm.models import RelationshipParticipant
+
+    participants = []
+    for role_slug, contacts in by_role.items():
+        the_role = role(type_slug, role_slug.replace("_", "-"))
+        if not isinstance(contacts, (list, tuple)):
+            contacts = [contacts]
+        participants += [RelationshipParticipant(contact=c, role=the_role) for c in contacts]
+    return participants
+
+
+def relate(type_slug, validate=True, fields=None, **by_role):
+    """A saved relationship of a seeded type with its participants.
+
+    ``relate("employee-of", employee=person, employer=org, fields={"is_primary": True})``.
+    With ``validate=False`` the rows are written without any check (to build bad data).
+    """
+    from wagtail_crm.models import Relationship, RelationshipParticipant
+    from wagtail_crm.services.relationships import save_relationship
+
+    relationship = Relationship(type=relationship_type(type_slug), **(fields or {}))
+    participants = participants_for(type_slug, **by_role)
+    if validate:
+        return save_relationship(relationship, participants)
+    relationship.save()
+    for participant in participants:
+        participant.relationship = relationship
+    RelationshipParticipant.objects.bulk_create(participants)
+    return relationship

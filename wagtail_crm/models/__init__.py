@@ -12,6 +12,14 @@ from .fields import CustomField, CustomFieldTarget, CustomFieldType, clean_custo
 from .folders import LEVEL_RANK, AccessLevel, Folder, FolderAccess
 from .preferences import CRMSettings
 from .proxies import Organization, Person
+from .relationships import (
+    ParticipantKind,
+    Relationship,
+    RelationshipParticipant,
+    RelationshipRole,
+    RelationshipType,
+    TreePosition,
+)
 
 __all__ = [
     "LEVEL_RANK",
@@ -31,6 +39,12 @@ __all__ = [
     "MethodScheme",
     "Organization",
     "OrganizationType",
+    "ParticipantKind",
     "Person",
+    "Relationship",
+    "RelationshipParticipant",
+    "RelationshipRole",
+    "RelationshipType",
+    "TreePosition",
     "clean_custom_values",
 ]

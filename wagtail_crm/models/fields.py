@@ -15,6 +15,8 @@ from ..phones import PhoneNumberFormField
 class CustomFieldTarget(models.TextChoices):
     PERSON = "person", _("Person")
     ORGANIZATION = "organization", _("Organisation")
+    #: Relationships of one type (CustomField.relationship_type); values in Relationship.custom.
+    RELATIONSHIP = "relationship", _("Relationship")
 
 
 class CustomFieldType(models.TextChoices):
@@ -29,6 +31,8 @@ class CustomFieldType(models.TextChoices):
     EMAIL = "email", _("Email address")
     URL = "url", _("URL")
     PHONE = "phone", _("Phone number")
+    #: A decimal from 0 to 100, such as a profit margin.
+    PERCENT = "percent", _("Percentage")
 
 
 key_validator = RegexValidator(
@@ -41,11 +45,27 @@ class CustomFieldQuerySet(models.QuerySet):
     def for_target(self, target):
         return self.filter(target=target).order_by("sort_order", "pk")
 
+    def for_relationship_type(self, relationship_type):
+        """The definitions of one relationship type (an instance or an id), in form order."""
+        return self.filter(
+            target=CustomFieldTarget.RELATIONSHIP, relationship_type=relationship_type
+        ).order_by("sort_order", "pk")
+
 
 class CustomField(models.Model):
     """The definition of one custom field for people, organisations or other CRM records."""
 
     target = models.CharField(_("applies to"), max_length=30, choices=CustomFieldTarget.choices)
+    #: For relationship fields: the relationship type whose relationships carry the field.
+    relationship_type = models.ForeignKey(
+        "wagtail_crm.RelationshipType",
+        verbose_name=_("relationship type"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="custom_fields",
+        help_text=_("For relationship fields: the type of relationship they belong to."),
+    )
     key = models.CharField(
         _("key"),
         max_length=50,
@@ -72,17 +92,62 @@ class CustomField(models.Model):
     class Meta:
         ordering = ["target", "sort_order", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["target", "key"], name="wagtail_crm_customfield_key")
+            # Keys are unique per contact kind, and per relationship type.
+            models.UniqueConstraint(
+                fields=["target", "key"],
+                condition=models.Q(relationship_type__isnull=True),
+                name="wagtail_crm_customfield_contact_key",
+            ),
+            models.UniqueConstraint(
+                fields=["relationship_type", "key"],
+                condition=models.Q(relationship_type__isnull=False),
+                name="wagtail_crm_customfield_type_key",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(target="relationship", relationship_type__isnull=False)
+                    | (~models.Q(target="relationship") & models.Q(relationship_type__isnull=True))
+                ),
+                name="wagtail_crm_customfield_relationship_type",
+                violation_error_message=_(
+                    "Fields for relationships need a relationship type; other fields have none."
+                ),
+            ),
         ]
         verbose_name = _("custom field")
         verbose_name_plural = _("custom fields")
 
     def __str__(self):
+        if self.relationship_type_id:
+            return f"{self.label} ({self.relationship_type})"
         return f"{self.label} ({self.get_target_display()})"
 
     @property
     def choice_list(self):
         return [line.strip() for line in self.choices.splitlines() if line.strip()]
+
+    def clean_fields(self, exclude=None):
+        errors = {}
+        try:
+            super().clean_fields(exclude)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        # Checked here, where the excluded fields are known: a form without the relationship
+        # type field gets the message on "applies to" instead of an error it cannot show.
+        is_relationship = self.target == CustomFieldTarget.RELATIONSHIP
+        field = "target" if exclude and "relationship_type" in exclude else "relationship_type"
+        if is_relationship and not self.relationship_type_id:
+            errors.setdefault(field, []).append(ValidationError(
+                _("Choose the relationship type this field belongs to."),
+                code="relationship_type_missing",
+            ))
+        elif not is_relationship and self.relationship_type_id:
+            errors.setdefault(field, []).append(ValidationError(
+                _("Only fields for relationships have a relationship type."),
+                code="relationship_type_not_allowed",
+            ))
+        if errors:
+            raise ValidationError(errors)
 
     def clean(self):
         if self.field_type in (CustomFieldType.CHOICE, CustomFieldType.MULTICHOICE):
@@ -104,6 +169,10 @@ class CustomField(models.Model):
             return forms.IntegerField(**options)
         if ftype == CustomFieldType.DECIMAL:
             return forms.DecimalField(max_digits=20, decimal_places=6, **options)
+        if ftype == CustomFieldType.PERCENT:
+            return forms.DecimalField(
+                max_digits=9, decimal_places=4, min_value=0, max_value=100, **options
+            )
         if ftype == CustomFieldType.DATE:
             return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **options)
         if ftype == CustomFieldType.BOOLEAN:
