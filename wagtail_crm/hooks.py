@@ -7,6 +7,7 @@ from wagtail.snippets.models import register_snippet
 from .forms.folder_access import group_folder_access_panel
 from .models import Contact
 from .permissions import contact_policy
+from .snippets.access import contact_chooser_viewset
 from .snippets.bulk_actions import MoveToFolderBulkAction, TagBulkAction, TrashBulkAction
 from .snippets.configuration import refuse_bulk_delete_of_needed_objects
 from .snippets.contacts import CRMViewSetGroup
@@ -24,3 +25,8 @@ hooks.register("register_bulk_action", TrashBulkAction, order=1)
 hooks.register("before_delete_snippet", refuse_bulk_delete_of_needed_objects)
 hooks.register("register_group_permission_panel", group_folder_access_panel)
 hooks.register("register_log_actions", register_trash_log_actions)
+
+
+@hooks.register("register_admin_viewset")
+def register_contact_chooser():
+    return contact_chooser_viewset

@@ -228,9 +228,10 @@ class Relationship(ClusterableModel):
         verbose_name_plural = _("relationships")
 
     def __str__(self):
+        # No participant names: Wagtail shows this in titles, breadcrumbs and the audit log to
+        # users who may not see every participant (the admin names the visible ones itself).
         type_name = self.type.name if self.type_id else _("Relationship")
-        names = [str(p.contact) for p in self.participants.all() if p.contact_id]
-        return f"{type_name}: {', '.join(names)}" if names else str(type_name)
+        return f"{type_name} #{self.pk}" if self.pk else str(type_name)
 
     @classmethod
     def from_db(cls, db, field_names, values):

@@ -7,10 +7,14 @@ bulk actions filter their querysets through ``contact_policy`` themselves.
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms.choosers import BaseFilterForm, SearchFilterMixin
+from wagtail.admin.views.generic import chooser as chooser_views
+from wagtail.admin.viewsets.chooser import ChooserViewSet
 from wagtail.snippets.views import chooser, snippets
 
-from ..permissions import contact_policy
+from ..models import Contact
+from ..permissions import HIDDEN_CONTACT, contact_policy
 from ..search import DEFAULT_ORDER, search_contacts
 
 
@@ -112,3 +116,64 @@ class ContactChooserViewSet(chooser.SnippetChooserViewSet):
 HistoryView = visible_only(snippets.HistoryView)
 UsageView = visible_only(snippets.UsageView)
 RevisionsCompareView = visible_only(snippets.RevisionsCompareView)
+
+
+# Any contact, person or organisation: for fields such as a relationship's participants ------------
+
+
+class AnyContactChooseView(ContactChooserMixin, chooser_views.ChooseView):
+    pass
+
+
+class AnyContactChooseResultsView(ContactChooserMixin, chooser_views.ChooseResultsView):
+    pass
+
+
+class AnyContactChosenView(chooser_views.ChosenView):
+    def get_object(self, pk):
+        queryset = contact_policy.filter_queryset(Contact.objects.all(), self.request.user, "view")
+        return queryset.get(pk=pk)
+
+
+class AnyContactChosenMultipleView(chooser_views.ChosenMultipleView):
+    def get_objects(self, pks):
+        queryset = contact_policy.filter_queryset(Contact.objects.all(), self.request.user, "view")
+        return queryset.filter(pk__in=pks)
+
+
+class AnyContactChooserViewSet(ChooserViewSet):
+    """Chooses a person or an organisation among those the user may view, searched by name."""
+
+    model = Contact
+    icon = "user"
+    choose_one_text = _("Choose a contact")
+    choose_another_text = _("Choose another contact")
+    choose_view_class = AnyContactChooseView
+    choose_results_view_class = AnyContactChooseResultsView
+    chosen_view_class = AnyContactChosenView
+    chosen_multiple_view_class = AnyContactChosenMultipleView
+    create_view_class = NoCreateView
+    #: Forms ask for it by name (ContactChooser); other foreign keys to Contact keep theirs.
+    register_widget = False
+
+
+#: Registered in hooks.py; its widget is :class:`ContactChooser`'s base.
+contact_chooser_viewset = AnyContactChooserViewSet(
+    "wagtail_crm_contact_chooser", url_prefix="crm/choose-contact"
+)
+
+
+class ContactChooser(contact_chooser_viewset.widget_class):
+    """The chooser of any contact. With ``for_user`` set, a contact that user may not view (one
+    already chosen by someone else) shows as "Hidden contact", without its name or a link."""
+
+    def __init__(self, *args, for_user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.for_user = for_user
+
+    def get_value_data_from_instance(self, instance):
+        if self.for_user is not None and not contact_policy.user_has_permission_for_instance(
+            self.for_user, "view", instance
+        ):
+            return {"id": instance.pk, "edit_url": "", self.display_title_key: HIDDEN_CONTACT}
+        return super().get_value_data_from_instance(instance)

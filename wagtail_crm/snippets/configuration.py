@@ -32,6 +32,7 @@ from ..models import (
     CustomFieldTarget,
     Folder,
     MethodScheme,
+    Relationship,
 )
 
 #: Template of the delete views, which shows why an object cannot be deleted yet.
@@ -342,6 +343,10 @@ class ContactMethodTypeViewSet(SnippetViewSet):
 
 def count_records_with_value(field):
     """How many records, trash included, hold a value under ``field.key`` in their custom JSON."""
+    if field.target == CustomFieldTarget.RELATIONSHIP:
+        return Relationship.objects.filter(
+            type=field.relationship_type_id, custom__has_key=field.key
+        ).count()
     if field.target not in ContactKind.values:
         return 0
     return Contact.all_objects.filter(kind=field.target, custom__has_key=field.key).count()
@@ -378,19 +383,53 @@ class CustomFieldForm(WagtailAdminModelForm):
     """Keeps keys unique per target, and refuses changes that would strand stored values."""
 
     #: Fields that stored values depend on.
-    value_bound_fields = ["key", "field_type", "target"]
+    value_bound_fields = ["key", "field_type", "target", "relationship_type"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The relationship type is asked for fields of relationships only: a bound form with
+        # that target, a field that has it, or the add view opened with ?target=relationship.
+        if self.is_bound:
+            target = self.data.get(self.add_prefix("target"))
+        else:
+            target = self.initial.get("target") or self.instance.target
+        if target != CustomFieldTarget.RELATIONSHIP:
+            self.fields.pop("relationship_type", None)
+        #: Posted from a form that did not show the type: validated without it (the error then
+        #: names "applies to"), and shown again with the errors so that it can be chosen.
+        self.type_field_to_show = None
+        if self.is_bound and "relationship_type" in self.fields and (
+            self.add_prefix("relationship_type") not in self.data
+        ):
+            self.type_field_to_show = self.fields.pop("relationship_type")
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self.type_field_to_show is not None:
+            self.fields["relationship_type"] = self.type_field_to_show
 
     def clean(self):
         cleaned_data = super().clean()
         target, key = cleaned_data.get("target"), cleaned_data.get("key")
-        if target and key:
-            others = CustomField.objects.filter(target=target, key=key)
+        relationship_type = cleaned_data.get("relationship_type")
+        if target == CustomFieldTarget.RELATIONSHIP and relationship_type and key:
+            # Keys are unique per relationship type.
+            others = CustomField.objects.filter(relationship_type=relationship_type, key=key)
+            described = relationship_type.name
+        elif target and target != CustomFieldTarget.RELATIONSHIP and key:
+            others = CustomField.objects.filter(
+                target=target, key=key, relationship_type__isnull=True
+            )
+            described = CustomFieldTarget(target).label
+        else:
+            others = None
+        if others is not None:
             if self.instance.pk:
                 others = others.exclude(pk=self.instance.pk)
             if others.exists():
                 self.add_error("key", _(
                     "Another custom field for %(target)s already has the key '%(key)s'."
-                ) % {"target": CustomFieldTarget(target).label, "key": key})
+                ) % {"target": described, "key": key})
         if self.instance.pk:
             changed = [
                 name for name in self.value_bound_fields
@@ -402,18 +441,31 @@ class CustomFieldForm(WagtailAdminModelForm):
         return cleaned_data
 
 
+class CustomFieldCreateView(CreateView):
+    """Opened with ``?target=relationship``, the form starts as a relationship type's field."""
+
+    def get_initial(self):
+        initial = super().get_initial()
+        target = self.request.GET.get("target")
+        if target in CustomFieldTarget.values:
+            initial["target"] = target
+        return initial
+
+
 class CustomFieldViewSet(SnippetViewSet):
     model = CustomField
     icon = "form"
     menu_label = _("Custom fields")
     menu_order = 500
     url_prefix = "crm/custom-fields"
+    add_view_class = CustomFieldCreateView
     copy_view_enabled = False
     search_fields = ["label", "key"]
-    list_filter = ["target", "field_type"]
+    list_filter = ["target", "relationship_type", "field_type"]
     list_display = [
         "label",
         "target",
+        Column("relationship_type", label=_("Relationship type")),
         "key",
         "field_type",
         BooleanColumn("required", label=_("Required"), sort_key="required"),
@@ -421,17 +473,27 @@ class CustomFieldViewSet(SnippetViewSet):
         BooleanColumn("searchable", label=_("Searchable"), sort_key="searchable"),
     ]
     edit_handler = ObjectList(
-        [FieldPanel("target"), FieldPanel("label"), FieldPanel("key"), FieldPanel("field_type"),
+        [FieldPanel("target"),
+         FieldPanel("relationship_type", help_text=_(
+             "For fields that apply to relationships: the type of relationship that has them."
+         )),
+         FieldPanel("label"), FieldPanel("key"), FieldPanel("field_type"),
          FieldPanel("choices"), FieldPanel("required"), FieldPanel("help_text"),
          FieldPanel("in_listing"), FieldPanel("searchable"), FieldPanel("sort_order")],
         base_form_class=CustomFieldForm,
     )
+
+    def get_queryset(self, request):
+        return CustomField.objects.select_related("relationship_type")
 
 
 # Bulk delete ---------------------------------------------------------------------------------
 
 #: How to tell why an object of a configuration model cannot be deleted yet.
 WHY_NEEDED = {Folder: why_folder_is_needed, ContactMethodType: why_method_type_is_needed}
+#: How to tell why a user may not bulk delete the given objects of a model (a message, or "").
+#: Checked before the confirmation page, whose list of objects must not show what is hidden.
+WHY_REFUSED_TO_USER = {}
 
 
 def refuse_bulk_delete_of_needed_objects(request, instances):
@@ -442,6 +504,13 @@ def refuse_bulk_delete_of_needed_objects(request, instances):
     match = request.resolver_match
     if match is None or match.url_name != "wagtail_bulk_action":
         return None
+    for model, why_refused in WHY_REFUSED_TO_USER.items():
+        mine = [instance for instance in instances if isinstance(instance, model)]
+        why = why_refused(request.user, mine) if mine else ""
+        if why:
+            messages.error(request, why)
+            listing = model.snippet_viewset.get_url_name("list")
+            return redirect(get_valid_next_url_from_request(request) or listing)
     refused = []
     for instance in instances:
         why_needed = WHY_NEEDED.get(type(instance))

@@ -6,6 +6,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 from ..models import Organization, Person
 from . import access, contact_form, contact_page, listing
 from .configuration import ContactMethodTypeViewSet, CustomFieldViewSet, FolderViewSet
+from .relationships import RelationshipTypeViewSet, RelationshipViewSet
 from .trash import TrashViewSet
 
 
@@ -74,8 +75,10 @@ class CRMViewSetGroup(SnippetViewSetGroup):
     items = (
         PersonViewSet,
         OrganizationViewSet,
+        RelationshipViewSet,
         FolderViewSet,
         ContactMethodTypeViewSet,
+        RelationshipTypeViewSet,
         CustomFieldViewSet,
         TrashViewSet,
     )
