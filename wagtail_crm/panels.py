@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
-from django.urls import reverse
+from django.db.models import Prefetch
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
@@ -30,7 +31,8 @@ from .models import (
     Organization,
     Person,
 )
-from .permissions import HIDDEN_CONTACT, contact_policy
+from .models.relationships import Relationship, RelationshipParticipant
+from .permissions import HIDDEN_CONTACT, VIEW, contact_policy, folder_ids
 from .phones import format_phone
 
 #: The Wagtail hook whose registered callables each return an extra panel.
@@ -353,6 +355,190 @@ class RelationsPanel(ContactPanel):
         }
 
 
+#: The hierarchical types an organisation's tree and a person's chain follow. "Reports to" is
+#: left out: following it as well would list each person under their department and their
+#: manager.
+ORGANISATION_TREE_TYPES = ("department-of", "subsidiary-of", "employee-of")
+
+
+def relationship_add_url(contact, user=None):
+    """The admin URL that adds a relationship with ``contact`` filled in, or "" without one.
+
+    There is no link when the Relationships admin screens are not installed, or when ``user``
+    (if given) may not add relationships.
+    """
+    try:
+        viewset = Relationship.snippet_viewset
+        url = reverse(viewset.get_url_name("add"))
+    except (AttributeError, NoReverseMatch):
+        return ""
+    policy = getattr(viewset, "permission_policy", None)
+    if user is not None and policy is not None and not policy.user_has_permission(user, "add"):
+        return ""
+    return f"{url}?contact={contact.pk}"
+
+
+def contact_url_maker():
+    """A function of (kind, id) giving a contact page's URL, reversing each viewset once."""
+    templates = {
+        kind: contact_url(model(pk=0, kind=kind)).replace("/0/", "/{}/")
+        for kind, model in (("person", Person), ("organization", Organization))
+    }
+    return lambda kind, pk: templates[kind].format(pk)
+
+
+def is_visible(contact_folder_id, visible_folders):
+    """Whether a contact in that folder may be named to a user with those folder ids."""
+    return visible_folders is None or contact_folder_id in visible_folders
+
+
+class RelationshipsPanel(ContactPanel):
+    """The contact's relationships, grouped by type, active ones first, with the others taking part.
+
+    Two queries whatever the number of relationships: the relationships with their types, and
+    their participants with contacts and roles.
+    """
+
+    name = "relationships"
+    heading = _("Relationships")
+    icon = "link"
+    tab = "relations"
+    order = 20
+    template_name = "wagtail_crm/contacts/panels/relationships.html"
+    #: The most relationships listed.
+    limit = 500
+
+    def get_context(self, contact, request):
+        visible = folder_ids(request.user, VIEW)
+        visible = None if visible is None else set(visible)
+        url_of = contact_url_maker()
+        today = timezone.localdate()
+        participants = RelationshipParticipant.objects.select_related("contact", "role").order_by(
+            "role__sort_order", "contact__sort_name", "pk"
+        )
+        relationships = (
+            Relationship.objects.involving(contact)
+            .select_related("type")
+            .prefetch_related(Prefetch("participants", queryset=participants))
+            .order_by("type__sort_order", "type__name", "type_id", "-start_date", "pk")
+        )[: self.limit]
+        groups = {}
+        for relationship in relationships:
+            others, own_roles = [], []
+            for participant in relationship.participants.all():
+                other = participant.contact
+                if other.pk == contact.pk:
+                    own_roles.append(participant.role.name)
+                    continue
+                shown = is_visible(other.folder_id, visible)
+                others.append({
+                    "name": str(other) if shown else HIDDEN_CONTACT,
+                    "hidden": not shown,
+                    "in_trash": shown and other.deleted_at is not None,
+                    "url": url_of(other.kind, other.pk)
+                    if shown and other.deleted_at is None else "",
+                    "role": participant.role.name,
+                })
+            row = {
+                "relationship": relationship,
+                "is_past": not relationship.is_active(today),
+                "own_roles": own_roles,
+                "others": others,
+            }
+            group = groups.setdefault(relationship.type_id, {
+                "type": relationship.type, "rows": []
+            })
+            group["rows"].append(row)
+        for group in groups.values():
+            # Active first, keeping the start-date order within each.
+            group["rows"].sort(key=lambda row: row["is_past"])
+        return {
+            "groups": list(groups.values()),
+            "add_url": relationship_add_url(contact, request.user),
+        }
+
+
+def nest(nodes, url_of):
+    """Subtree nodes (depth first, root first) as nested dicts for a template, without the root.
+
+    Hidden nodes carry HIDDEN_CONTACT as their name and no URL.
+    """
+    items = {}
+    top = []
+    for node in nodes:
+        if node.depth == 0:
+            continue
+        item = {
+            "name": HIDDEN_CONTACT if node.hidden else node.display_name,
+            "hidden": node.hidden,
+            "url": "" if node.hidden else url_of(node.kind, node.contact_id),
+            "role": node.role_name,
+            "children": [],
+        }
+        items[node.path_text] = item
+        parent_path = node.path_text[: node.path_text.rindex(",", 0, -1) + 1]
+        parent = items.get(parent_path)
+        (parent["children"] if parent else top).append(item)
+    return top
+
+
+def chains(nodes, url_of):
+    """Ancestor nodes as chains from the top organisation down to the starting contact.
+
+    Each chain is a list of dicts (name, hidden, url, role), the top first; the starting
+    contact itself is left out.
+    """
+    by_path = {node.path_text: node for node in nodes}
+    prefixes = {
+        path[: index + 1] for path in by_path for index in range(1, len(path) - 1)
+        if path[index] == ","
+    }
+    result = []
+    for path, node in by_path.items():
+        if node.depth == 0 or path in prefixes:
+            continue
+        chain = []
+        while node is not None and node.depth:
+            chain.append({
+                "name": HIDDEN_CONTACT if node.hidden else node.display_name,
+                "hidden": node.hidden,
+                "url": "" if node.hidden else url_of(node.kind, node.contact_id),
+                "role": node.role_name,
+            })
+            path = path[: path.rindex(",", 0, -1) + 1]
+            node = by_path.get(path)
+        result.append(chain)
+    result.sort(key=lambda chain: [link["name"] for link in chain])
+    return result
+
+
+class OrganisationTreePanel(ContactPanel):
+    """An organisation's departments, subsidiaries and people; a person's chain to the top."""
+
+    name = "tree"
+    heading = _("Organisation tree")
+    icon = "list-ul"
+    tab = "relations"
+    order = 30
+    template_name = "wagtail_crm/contacts/panels/tree.html"
+    #: How many levels of an organisation's tree are shown.
+    depth = 3
+
+    def get_heading(self, contact):
+        return _("Place in organisations") if contact.is_person else self.heading
+
+    def get_context(self, contact, request):
+        from .services.relationships import ancestors, subtree
+
+        visible = folder_ids(request.user, VIEW)
+        url_of = contact_url_maker()
+        if contact.is_person:
+            nodes = ancestors(contact, ORGANISATION_TREE_TYPES, visible=visible)
+            return {"chains": chains(nodes, url_of), "tree": []}
+        nodes = subtree(contact, ORGANISATION_TREE_TYPES, self.depth, visible=visible)
+        return {"tree": nest(nodes, url_of), "chains": [], "depth": self.depth}
+
+
 class HistoryPanel(ContactPanel):
     name = "history"
     heading = _("Timeline")
@@ -394,5 +580,7 @@ BUILT_IN_PANELS = [
     MoreDetailsPanel,
     EventsPanel,
     RelationsPanel,
+    RelationshipsPanel,
+    OrganisationTreePanel,
     HistoryPanel,
 ]
