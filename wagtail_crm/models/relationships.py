@@ -234,8 +234,8 @@ class Relationship(ClusterableModel):
         return f"{type_name} #{self.pk}" if self.pk else str(type_name)
 
     @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
+    def from_db(cls, db, field_names, values, *args, **kwargs):
+        instance = super().from_db(db, field_names, values, *args, **kwargs)
         #: The stored type, so that changing it away from employment still syncs.
         instance._loaded_type_id = instance.__dict__.get("type_id")
         return instance

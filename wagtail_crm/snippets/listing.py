@@ -352,7 +352,9 @@ def with_relations(queryset, columns, prefetch=()):
     prefetch = {}
     for lookup in lookups:
         prefetch.setdefault(getattr(lookup, "prefetch_to", lookup), lookup)
-    return queryset.select_related(*sorted(related)).prefetch_related(*prefetch.values())
+    if related:  # select_related() without names would follow every foreign key
+        queryset = queryset.select_related(*sorted(related))
+    return queryset.prefetch_related(*prefetch.values())
 
 
 # Filters ---------------------------------------------------------------------
