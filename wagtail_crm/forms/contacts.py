@@ -52,6 +52,22 @@ class CountrySelect(QuickSelectMixin, LazySelect):
             return super().get_context(name, value, attrs)
 
 
+def merge_custom_values(form, cleaned_data):
+    """The instance's ``custom`` with the form's valid custom fields put in (as JSON values);
+    keys the form does not edit are kept. ``form.custom_fields`` maps field names to
+    definitions."""
+    custom = dict(form.instance.custom or {})
+    for name, definition in form.custom_fields.items():
+        if form.has_error(name):
+            continue
+        value = definition.to_json(cleaned_data.get(name))
+        if value is None:
+            custom.pop(definition.key, None)
+        else:
+            custom[definition.key] = value
+    return custom
+
+
 class OrganizationChooser(AdminSnippetChooser):
     """Chooses an organisation; one chosen before it went to the trash still shows, marked.
 
@@ -168,16 +184,7 @@ class ContactForm(WagtailAdminModelForm):
 
     def clean(self):
         cleaned_data = super().clean()
-        custom = dict(self.instance.custom or {})
-        for name, definition in self.custom_fields.items():
-            if self.has_error(name):
-                continue
-            value = definition.to_json(cleaned_data.get(name))
-            if value is None:
-                custom.pop(definition.key, None)
-            else:
-                custom[definition.key] = value
-        self.instance.custom = custom
+        self.instance.custom = merge_custom_values(self, cleaned_data)
         self.check_one_primary("methods", self.method_group)
         self.check_one_primary("addresses", self.address_group)
         self.check_owner(cleaned_data)

@@ -17,7 +17,7 @@ from ..models import (
 from ..permissions import contact_policy
 from ..services.relationships import validate_relationship
 from ..snippets.access import ContactChooser
-from .contacts import CUSTOM_FIELD_PREFIX
+from .contacts import CUSTOM_FIELD_PREFIX, merge_custom_values
 
 #: Fields of a role row that validate_roles reads.
 ROLE_FIELDS = ("name", "allowed_kind", "min_participants", "max_participants", "tree_position")
@@ -174,16 +174,7 @@ class RelationshipForm(WagtailAdminModelForm):
 
     def clean(self):
         cleaned_data = super().clean()
-        custom = dict(self.instance.custom or {})
-        for name, definition in self.custom_fields.items():
-            if self.has_error(name):
-                continue
-            value = definition.to_json(cleaned_data.get(name))
-            if value is None:
-                custom.pop(definition.key, None)
-            else:
-                custom[definition.key] = value
-        self.instance.custom = custom
+        self.instance.custom = merge_custom_values(self, cleaned_data)
         self.keep_hidden_participants()
         rows = self.participant_rows()
         for form, participant in rows:
