@@ -3,6 +3,9 @@ from django.conf import settings
 
 from tests.factories import SuperuserFactory
 
+#: Fixtures of a real browser (chromium, browser_page) for the tests that need one.
+pytest_plugins = ["tests.browser"]
+
 #: Markers of tests that apply to one database only, and the engine each needs.
 DATABASE_MARKERS = {
     "postgres_only": "django.db.backends.postgresql",

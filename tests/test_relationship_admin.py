@@ -1,7 +1,9 @@
 """The relationship admin: types with roles, custom fields of a type, relationships and access."""
 
 import csv
+import datetime
 import io
+import re
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -237,6 +239,54 @@ def test_the_add_url_fills_in_the_contact_and_type(admin_client):
     first = form.formsets["participants"].forms[0]
     assert first.initial["contact"] == person.pk
     assert first.initial["role"] == role("employee-of", "employee").pk
+    assert form.fields["type"].disabled
+    # The disabled field is not posted: the form posts back to the URL with the type.
+    assert response.context["action_url"] == f"{RELATIONSHIPS}add/?type=employee-of"
+
+
+def test_adding_starts_with_choosing_the_type(admin_client):
+    acme = OrganizationFactory(organization_name="Acme")
+
+    page = html(admin_client.get(f"{RELATIONSHIPS}add/"))
+    assert "Choose the type of relationship" in page
+    assert '?type=spouse-of"' in page and '?type=sales-opportunity"' in page
+
+    # For an organisation, only types with a role an organisation may play.
+    page = html(admin_client.get(f"{RELATIONSHIPS}add/?contact={acme.pk}"))
+    assert "A new relationship with Acme" in page
+    assert f"?contact={acme.pk}&amp;type=employee-of" in page
+    assert "type=spouse-of" not in page and "type=parent-of" not in page
+
+
+def test_the_chosen_type_cannot_be_swapped_in_the_post(admin_client):
+    customer, rep = OrganizationFactory(), PersonFactory()
+    participants = [
+        {"contact": customer.pk, "role": role("sales-opportunity", "customer").pk},
+        {"contact": rep.pk, "role": role("sales-opportunity", "sales-representative").pk},
+    ]
+    response = admin_client.post(
+        f"{RELATIONSHIPS}add/?type=sales-opportunity",
+        relationship_data(relationship_type("spouse-of"), participants, custom__stage="Won"),
+    )
+    assert response.status_code == 302
+    relationship = Relationship.objects.get()
+    assert relationship.type.slug == "sales-opportunity" and relationship.custom["stage"] == "Won"
+
+
+def test_a_saved_relationship_keeps_its_type(admin_client):
+    relationship = relate("employee-of", employee=PersonFactory(), employer=OrganizationFactory())
+    participants = list(relationship.participants.order_by("sort_order"))
+    data = relationship_data(relationship_type("director-of"), [
+        {"contact": p.contact_id, "role": p.role_id, "id": p.pk} for p in participants
+    ], description="Still employed")
+    data["participants-INITIAL_FORMS"] = str(len(participants))
+
+    form = admin_client.get(f"{RELATIONSHIPS}edit/{relationship.pk}/").context["form"]
+    assert form.fields["type"].disabled and "keeps its type" in form.fields["type"].help_text
+    assert admin_client.post(f"{RELATIONSHIPS}edit/{relationship.pk}/", data).status_code == 302
+    relationship.refresh_from_db()
+    assert relationship.type.slug == "employee-of"
+    assert relationship.description == "Still employed"
 
 
 def test_edit_a_relationship(admin_client):
@@ -274,10 +324,66 @@ def test_listing_filters_and_export(admin_client):
 
     response = admin_client.get(RELATIONSHIPS, {"export": "csv", "status": "active"})
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert rows[0] == ["Type", "Participants", "Start date", "End date", "Status", "Description"]
+    assert rows[0] == ["Type", "Participants", "Participant ids", "Start date", "End date",
+                       "Status", "Primary", "Description", "Sales opportunity: Close date",
+                       "Sales opportunity: Stage", "Sales opportunity: Potential revenue",
+                       "Sales opportunity: Profit margin (percent)"]
     assert len(rows) == 3
     assert f"{ann} (Employee), {acme} (Employer)" in [row[1] for row in rows]
+    assert f"employee={ann.uid}; employer={acme.uid}" in [row[2] for row in rows]
     assert admin_client.get(RELATIONSHIPS, {"export": "xlsx"}).status_code == 200
+
+
+def opportunity(customer, representative, **custom):
+    return relate(
+        "sales-opportunity", customer=customer, **{"sales-representative": representative},
+        fields={"custom": custom, "description": "Renewal"},
+    )
+
+
+def test_one_type_shows_a_column_per_role_and_attribute(admin_client):
+    acme, rep = OrganizationFactory(organization_name="Acme"), PersonFactory()
+    opportunity(acme, rep, stage="Proposal", potential_revenue="12000.50", profit_margin="12.5")
+    relate("spouse-of", spouse=[PersonFactory(), PersonFactory()])
+    sales = relationship_type("sales-opportunity")
+
+    page = html(admin_client.get(RELATIONSHIPS, {"type": sales.pk}))
+
+    thead = re.search(r'<table class="listing.*?</thead>', page, re.S).group(0)
+    headings = [re.sub(r"<[^>]+>|\s+", " ", th).strip()
+                for th in re.findall(r"<th[^>]*>(.*?)</th>", thead, re.S)]
+    assert [h for h in headings if h] == [
+        "Type", "Customer", "Customer contact", "Sales representative", "Start", "End",
+        "Status", "Close date", "Stage", "Potential revenue", "Profit margin (percent)",
+    ]
+    assert "Proposal" in page and "12000.50" in page and "12.5%" in page
+    assert "Acme" in page
+
+    response = admin_client.get(RELATIONSHIPS, {"type": sales.pk, "export": "csv"})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    headings = rows[0]
+    assert headings[:3] == ["Type", "Participants", "Customer"]
+    assert headings[-4:] == ["Close date", "Stage", "Potential revenue", "Profit margin (percent)"]
+    row = dict(zip(headings, rows[1], strict=True))
+    assert row["Customer"] == "Acme" and row["Sales representative"] == str(rep)
+    assert (row["Stage"], row["Potential revenue"], row["Profit margin (percent)"]) == (
+        "Proposal", "12000.50", "12.5"
+    )
+    assert len(rows) == 2
+
+
+def test_upcoming_relationships_have_their_own_status(admin_client):
+    person, acme = PersonFactory(), OrganizationFactory()
+    later = datetime.date.today() + datetime.timedelta(days=30)
+    relate("employee-of", employee=person, employer=acme,
+           fields={"start_date": later, "is_primary": True})
+    person.refresh_from_db()
+    assert person.primary_organization is None
+
+    response = admin_client.get(RELATIONSHIPS, {"status": "upcoming"})
+    assert len(response.context["object_list"]) == 1
+    assert "Upcoming" in html(response)
+    assert not admin_client.get(RELATIONSHIPS, {"status": "active"}).context["object_list"]
 
 
 def test_listing_queries_do_not_grow_with_rows(admin_client, django_assert_max_num_queries):

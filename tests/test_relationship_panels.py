@@ -4,7 +4,14 @@ import datetime
 
 import pytest
 
-from tests.factories import FolderFactory, OrganizationFactory, PersonFactory, folder_user, relate
+from tests.factories import (
+    FolderFactory,
+    OrganizationFactory,
+    PersonFactory,
+    folder_user,
+    relate,
+    relationship_type,
+)
 from wagtail_crm import panels
 from wagtail_crm.panels import nest, relationship_add_url
 
@@ -67,6 +74,39 @@ def test_past_relationships_are_marked_and_listed_after_active_ones(admin_client
     assert html.index("Zeta") < html.index("Acme")
     past = html[html.index("crm-relationship--past"):]
     assert "Acme" in past and "Past" in past
+
+
+def test_upcoming_relationships_are_marked(admin_client, family):
+    ada, _william, _byron, _acme = family
+    relate("employee-of", employee=ada, employer=OrganizationFactory(organization_name="Later"),
+           fields={"start_date": datetime.date.today() + datetime.timedelta(days=7)})
+
+    html = panel_html(page(admin_client, ada), "relationships")
+
+    row = html[html.index("Later"):]
+    assert "Upcoming" in row[:row.index("</li>")]
+
+
+def test_each_type_lists_its_first_relationships_and_links_to_the_rest(
+    admin_client, family, monkeypatch
+):
+    ada, william, _byron, acme = family
+    monkeypatch.setattr(panels.RelationshipsPanel, "per_type", 2)
+    for year in (1841, 1842, 1843):
+        employer = OrganizationFactory(organization_name=f"Co{year}")
+        relate("employee-of", employee=ada, employer=employer,
+               fields={"start_date": datetime.date(year, 1, 1)})
+
+    html = panel_html(page(admin_client, ada), "relationships")
+
+    # Employee of: four relationships, the two latest listed (the past one last).
+    assert "Co1843" in html and "Co1842" in html
+    assert "Co1841" not in html and "Acme" not in html
+    assert "Showing 2 of 4." in html
+    employee_of = relationship_type("employee-of")
+    assert f"/admin/crm/relationships/?contact={ada.pk}&amp;type={employee_of.pk}" in html
+    # Spouse of has one: no link.
+    assert str(william) in html and html.count("Showing") == 1
 
 
 def test_no_relationships(admin_client):

@@ -1,4 +1,4 @@
-"""Ended employments clear people's organisations: the daily command and task."""
+"""Employments that start or end set or clear people's organisations: the daily command and task."""
 
 import datetime
 import io
@@ -33,6 +33,17 @@ def test_the_command_clears_employments_ended_since_they_were_saved():
     assert "Checked 1 people" in out.getvalue()
     assert Contact.objects.get(pk=ended.pk).primary_organization is None
     assert Contact.objects.get(pk=current.pk).primary_organization is not None
+
+
+def test_the_command_sets_employments_started_since_they_were_saved():
+    person, organization = PersonFactory(), OrganizationFactory()
+    relate("employee-of", employee=person, employer=organization,
+           fields={"is_primary": True, "start_date": TOMORROW})
+    assert Contact.objects.get(pk=person.pk).primary_organization is None
+
+    call_command("crm_refresh_relationships", "--on", TOMORROW.isoformat(), stdout=io.StringIO())
+
+    assert Contact.objects.get(pk=person.pk).primary_organization_id == organization.pk
 
 
 def test_the_command_refuses_a_malformed_day():

@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from wagtail.models import ModelLogEntry
 
 from tests.factories import (
     CustomFieldFactory,
@@ -22,12 +23,15 @@ from wagtail_crm.models import (
     Relationship,
     RelationshipParticipant,
     RelationshipRole,
+    RelationshipStatus,
     RelationshipType,
 )
 from wagtail_crm.search import search_contacts
 from wagtail_crm.services.relationships import (
     refresh_primary_organizations,
+    relationships_needing,
     save_relationship,
+    subtree,
     sync_primary_organization,
     validate_relationship,
 )
@@ -36,6 +40,7 @@ pytestmark = pytest.mark.django_db
 
 TODAY = datetime.date.today()
 YESTERDAY = TODAY - datetime.timedelta(days=1)
+TOMORROW = TODAY + datetime.timedelta(days=1)
 
 
 def errors_of(call):
@@ -454,6 +459,39 @@ def test_active_and_past_relationships():
     assert Relationship.objects.of_type("spouse-of").count() == 1
 
 
+def test_relationships_that_start_later_are_upcoming_not_active():
+    ann, acme = person("Ann"), organization("Acme")
+    starts_today = relate("employee-of", employee=ann, employer=acme, fields={"start_date": TODAY})
+    later = relate("employee-of", employee=ann, employer=acme, fields={"start_date": TOMORROW})
+
+    assert list(Relationship.objects.upcoming()) == [later]
+    assert list(Relationship.objects.active()) == [starts_today]
+    assert set(Relationship.objects.not_ended()) == {starts_today, later}
+    assert later.status() == RelationshipStatus.UPCOMING and starts_today.is_active()
+    assert later.status(on=TOMORROW) == RelationshipStatus.ACTIVE
+    assert list(Relationship.objects.with_status("upcoming")) == [later]
+
+
+def test_an_upcoming_relationship_cannot_close_a_loop_later():
+    sales, europe = organization("Sales"), organization("Europe")
+    relate("department-of", department=europe, parent=sales, fields={"start_date": TOMORROW})
+
+    errors = errors_of(validate("department-of", department=sales, parent=europe))
+
+    assert errors[NON_FIELD_ERRORS][0][0] == "cycle"
+
+
+def test_trees_follow_only_relationships_under_way():
+    acme, sales = organization("Acme"), organization("Sales")
+    relate("department-of", department=sales, parent=acme, fields={"start_date": TOMORROW})
+
+    assert [node.contact_id for node in subtree(acme)] == [acme.pk]
+    assert [node.contact_id for node in subtree(acme, include_upcoming=True)] == [
+        acme.pk, sales.pk
+    ]
+    assert [node.contact_id for node in subtree(acme, on=TOMORROW)] == [acme.pk, sales.pk]
+
+
 # The primary organisation ---------------------------------------------------------------------
 
 
@@ -534,6 +572,19 @@ def test_a_second_current_primary_employer_is_refused():
     assert reload(ann).primary_organization == acme
 
 
+def test_a_new_job_may_follow_the_current_one_without_overlapping():
+    ann, acme, globex = person("Ann"), organization("Acme"), organization("Globex")
+    employ(ann, acme, end_date=TODAY + datetime.timedelta(days=30))
+    starts = TODAY + datetime.timedelta(days=31)
+
+    assert errors_of(lambda: employ(ann, globex, start_date=starts - datetime.timedelta(days=5)))
+    employ(ann, globex, start_date=starts)
+
+    assert reload(ann).primary_organization == acme
+    refresh_primary_organizations(on=starts)
+    assert reload(ann).primary_organization == globex
+
+
 def test_changing_the_employer_moves_the_organisation():
     ann, acme, globex = person("Ann"), organization("Acme"), organization("Globex")
     relationship = employ(ann, acme)
@@ -602,7 +653,28 @@ def test_purging_the_employer_or_the_person():
     Contact.all_objects.get(pk=bob.pk).delete()
 
     assert reload(ann).primary_organization is None
-    assert RelationshipParticipant.objects.filter(contact=ann).exists()
+    # An employment needs its employer and its employee: both went with them.
+    assert not Relationship.objects.exists()
+
+
+def test_purging_deletes_only_the_relationships_that_need_the_contact():
+    acme, ann, bob, rep = organization("Acme"), person("Ann"), person("Bob"), person("Rep")
+    marriage = relate("spouse-of", spouse=[ann, bob])
+    deal = relate("sales-opportunity", customer=acme, **{
+        "customer-contact": [ann, bob], "sales-representative": rep,
+    })
+    assert relationships_needing(ann) == [marriage.pk]
+
+    Contact.all_objects.get(pk=ann.pk).delete()
+
+    assert list(Relationship.objects.all()) == [deal]
+    assert sorted(deal.participants.values_list("contact_id", flat=True)) == sorted(
+        [acme.pk, bob.pk, rep.pk]
+    )
+    assert ModelLogEntry.objects.filter(
+        object_id=str(marriage.pk), action="wagtail.delete",
+        content_type__model="relationship",
+    ).exists()
 
 
 def test_refresh_clears_employments_that_ended_since_they_were_saved():

@@ -11,8 +11,9 @@ from tests.factories import (
     admin_user,
     ensure_trash_log_actions,
     folder_user,
+    relate,
 )
-from wagtail_crm.models import Contact, Organization, Person
+from wagtail_crm.models import Contact, Organization, Person, Relationship
 
 pytestmark = pytest.mark.django_db
 
@@ -137,6 +138,20 @@ def test_purge_confirms_then_deletes_for_good(admin_client):
     assert not Contact.all_objects.filter(pk=org.pk).exists()
     assert not Revision.objects.filter(object_id=str(org.pk)).exists()
     assert log_actions(org, Organization) == ["wagtail.delete"]
+
+
+def test_purging_says_which_relationships_go_with_the_contact(admin_client):
+    org = OrganizationFactory(organization_name="Gone Ltd")
+    ann, bob = PersonFactory(), PersonFactory()
+    relate("employee-of", employee=ann, employer=org)
+    relate("employee-of", employee=bob, employer=org)
+    org.move_to_trash()
+
+    response = admin_client.get(f"/admin/crm/trash/purge/{org.pk}/")
+    assert "2 relationships cannot stand without this contact" in response.content.decode()
+
+    admin_client.post(f"/admin/crm/trash/purge/{org.pk}/")
+    assert not Relationship.objects.exists()
 
 
 def test_live_contacts_cannot_be_restored_or_purged(admin_client):

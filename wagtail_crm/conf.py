@@ -29,6 +29,17 @@ DEFAULTS = {
     ),
     #: Wagtail image filter for contact photos on public pages.
     "PUBLIC_PHOTO_FILTER": "fill-160x160",
+    #: The vCard 4.0 RELATED type (RFC 6350) written for a participant in a role, keyed
+    #: "<relationship type slug>:<role slug>": in Ann's card, her husband's role "spouse" of
+    #: "spouse-of" gives RELATED;TYPE=spouse. Roles not listed give TYPE=contact.
+    "VCARD_RELATED_TYPES": {
+        "spouse-of:spouse": "spouse",
+        "parent-of:parent": "parent",
+        "parent-of:child": "child",
+        "sibling-of:sibling": "sibling",
+        "reports-to:manager": "co-worker",
+        "reports-to:report": "co-worker",
+    },
 }
 
 

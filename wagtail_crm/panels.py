@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Case, Count, F, Prefetch, Value, When, Window
+from django.db.models.functions import RowNumber
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -31,7 +32,7 @@ from .models import (
     Organization,
     Person,
 )
-from .models.relationships import Relationship, RelationshipParticipant
+from .models.relationships import Relationship, RelationshipParticipant, RelationshipStatus
 from .permissions import HIDDEN_CONTACT, VIEW, contact_policy, folder_ids
 from .phones import format_phone
 
@@ -193,6 +194,8 @@ def format_custom_value(definition, value, crm_settings):
         return definition.from_json(value)
     if ftype == CustomFieldType.PHONE:
         return format_phone(str(value), crm_settings.phone_display_format)
+    if ftype == CustomFieldType.PERCENT:
+        return f"{value}%"
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
     return str(value)
@@ -392,11 +395,23 @@ def is_visible(contact_folder_id, visible_folders):
     return visible_folders is None or contact_folder_id in visible_folders
 
 
-class RelationshipsPanel(ContactPanel):
-    """The contact's relationships, grouped by type, active ones first, with the others taking part.
+def relationships_list_url(contact, relationship_type):
+    """The Relationships listing filtered to ``contact``'s relationships of one type, or ""."""
+    try:
+        url = reverse(Relationship.snippet_viewset.get_url_name("list"))
+    except (AttributeError, NoReverseMatch):
+        return ""
+    return f"{url}?contact={contact.pk}&type={relationship_type.pk}"
 
-    Two queries whatever the number of relationships: the relationships with their types, and
-    their participants with contacts and roles.
+
+class RelationshipsPanel(ContactPanel):
+    """The contact's relationships, grouped by type, under way and upcoming before past, with
+    the others taking part.
+
+    Each type lists its first :attr:`per_type` relationships and links to the Relationships
+    listing for the rest. Two queries whatever the number of relationships: the
+    relationships with their types (ranked and counted per type in SQL), and their
+    participants with contacts and roles.
     """
 
     name = "relationships"
@@ -405,8 +420,8 @@ class RelationshipsPanel(ContactPanel):
     tab = "relations"
     order = 20
     template_name = "wagtail_crm/contacts/panels/relationships.html"
-    #: The most relationships listed.
-    limit = 500
+    #: Relationships listed per type.
+    per_type = 20
 
     def get_context(self, contact, request):
         visible = folder_ids(request.user, VIEW)
@@ -416,12 +431,21 @@ class RelationshipsPanel(ContactPanel):
         participants = RelationshipParticipant.objects.select_related("contact", "role").order_by(
             "role__sort_order", "contact__sort_name", "pk"
         )
+        ended = Case(When(end_date__lt=today, then=Value(1)), default=Value(0))
+        by_type = {"partition_by": [F("type_id")]}
         relationships = (
             Relationship.objects.involving(contact)
+            .annotate(
+                rank=Window(RowNumber(), order_by=[
+                    ended.asc(), F("start_date").desc(nulls_last=True), F("pk").asc()
+                ], **by_type),
+                type_total=Window(Count("pk"), **by_type),
+            )
+            .filter(rank__lte=self.per_type)
             .select_related("type")
             .prefetch_related(Prefetch("participants", queryset=participants))
-            .order_by("type__sort_order", "type__name", "type_id", "-start_date", "pk")
-        )[: self.limit]
+            .order_by("type__sort_order", "type__name", "type_id", "rank")
+        )
         groups = {}
         for relationship in relationships:
             others, own_roles = [], []
@@ -439,19 +463,25 @@ class RelationshipsPanel(ContactPanel):
                     if shown and other.deleted_at is None else "",
                     "role": participant.role.name,
                 })
+            status = relationship.status(today)
             row = {
                 "relationship": relationship,
-                "is_past": not relationship.is_active(today),
+                "status": status,
+                "status_label": status.label,
+                "is_past": status == RelationshipStatus.PAST,
                 "own_roles": own_roles,
                 "others": others,
             }
             group = groups.setdefault(relationship.type_id, {
-                "type": relationship.type, "rows": []
+                "type": relationship.type,
+                "rows": [],
+                "total": relationship.type_total,
+                "more_url": "",
             })
             group["rows"].append(row)
         for group in groups.values():
-            # Active first, keeping the start-date order within each.
-            group["rows"].sort(key=lambda row: row["is_past"])
+            if group["total"] > len(group["rows"]):
+                group["more_url"] = relationships_list_url(contact, group["type"])
         return {
             "groups": list(groups.values()),
             "add_url": relationship_add_url(contact, request.user),

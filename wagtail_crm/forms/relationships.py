@@ -90,6 +90,17 @@ class RelationshipForm(WagtailAdminModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         relationship = self.instance
+        if "type" in self.fields and (
+            relationship.pk or getattr(relationship, "type_is_chosen", False)
+        ):
+            # Roles and fields depend on the type: it is chosen before the form, and a saved
+            # relationship keeps it.
+            self.fields["type"].disabled = True
+            if relationship.pk:
+                self.fields["type"].help_text = _(
+                    "A relationship keeps its type: to change it, add a relationship of the "
+                    "other type and delete this one."
+                )
         self.relationship_type = self._chosen_type()
         if self.relationship_type is not None and not self.is_bound:
             self.initial.setdefault("type", self.relationship_type.pk)
@@ -144,7 +155,9 @@ class RelationshipForm(WagtailAdminModelForm):
 
     def _chosen_type(self):
         """The type the form is for: as posted, as stored, or as given in the initial data."""
-        if self.is_bound:
+        if "type" in self.fields and self.fields["type"].disabled:
+            value = self.instance.type_id
+        elif self.is_bound:
             value = self.data.get(self.add_prefix("type"))
         elif self.instance.type_id:
             value = self.instance.type_id

@@ -17,6 +17,7 @@ from .relationships import (
     Relationship,
     RelationshipParticipant,
     RelationshipRole,
+    RelationshipStatus,
     RelationshipType,
     TreePosition,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "Relationship",
     "RelationshipParticipant",
     "RelationshipRole",
+    "RelationshipStatus",
     "RelationshipType",
     "TreePosition",
     "clean_custom_values",

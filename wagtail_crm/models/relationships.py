@@ -19,6 +19,7 @@ from wagtail.models import Orderable
 
 from .contacts import Contact
 from .fields import CustomField, clean_custom_values
+from .proxies import Organization, Person
 
 #: Errors on a custom value are keyed by this prefix and the field's key, the names the
 #: contact form gives its custom fields (``wagtail_crm.forms.contacts.CUSTOM_FIELD_PREFIX``).
@@ -175,15 +176,42 @@ class RelationshipRole(Orderable):
         return self.allowed_kind == ParticipantKind.ANY or contact.kind == self.allowed_kind
 
 
+class RelationshipStatus(models.TextChoices):
+    """Where a relationship stands on a day, from its start and end dates."""
+
+    UPCOMING = "upcoming", _("Upcoming")
+    ACTIVE = "active", _("Active")
+    PAST = "past", _("Past")
+
+
 class RelationshipQuerySet(models.QuerySet):
     def active(self, on=None):
-        """Relationships not ended before ``on`` (default today): no end date, or a later one."""
+        """Relationships under way on ``on`` (default today): started, and not ended before."""
         on = on or timezone.localdate()
-        return self.filter(models.Q(end_date__isnull=True) | models.Q(end_date__gte=on))
+        return self.filter(
+            models.Q(start_date__isnull=True) | models.Q(start_date__lte=on)
+        ).not_ended(on)
+
+    def upcoming(self, on=None):
+        """Relationships that start after ``on`` (default today)."""
+        return self.filter(start_date__gt=on or timezone.localdate())
 
     def past(self, on=None):
         """Relationships that ended before ``on`` (default today)."""
         return self.filter(end_date__lt=on or timezone.localdate())
+
+    def not_ended(self, on=None):
+        """Active and upcoming relationships: no end date, or one on or after ``on``."""
+        on = on or timezone.localdate()
+        return self.filter(models.Q(end_date__isnull=True) | models.Q(end_date__gte=on))
+
+    def with_status(self, status, on=None):
+        """Relationships in a :class:`RelationshipStatus` on ``on``."""
+        return {
+            RelationshipStatus.ACTIVE: self.active,
+            RelationshipStatus.UPCOMING: self.upcoming,
+            RelationshipStatus.PAST: self.past,
+        }[status](on)
 
     def involving(self, contact):
         """Relationships in which ``contact`` (an instance or id) takes part."""
@@ -240,9 +268,22 @@ class Relationship(ClusterableModel):
         instance._loaded_type_id = instance.__dict__.get("type_id")
         return instance
 
+    def status(self, on=None):
+        """The :class:`RelationshipStatus` on ``on`` (default today)."""
+        on = on or timezone.localdate()
+        if self.end_date is not None and self.end_date < on:
+            return RelationshipStatus.PAST
+        if self.start_date is not None and self.start_date > on:
+            return RelationshipStatus.UPCOMING
+        return RelationshipStatus.ACTIVE
+
     def is_active(self, on=None):
-        """Whether the relationship has not ended before ``on`` (default today)."""
-        return self.end_date is None or self.end_date >= (on or timezone.localdate())
+        """Whether the relationship has started and not ended on ``on`` (default today)."""
+        return self.status(on) == RelationshipStatus.ACTIVE
+
+    def has_ended(self, on=None):
+        """Whether the relationship ended before ``on`` (default today)."""
+        return self.status(on) == RelationshipStatus.PAST
 
     def custom_field_definitions(self):
         if not self.type_id:
@@ -356,3 +397,26 @@ def release_employment(sender, instance, **kwargs):
     people, organizations = getattr(instance, "_employment_ends", ((), ()))
     for person_id in people:
         sync_primary_organization(person_id, released=organizations)
+
+
+def delete_relationships_needing(sender, instance, **kwargs):
+    """Deleting a contact for good deletes the relationships that cannot stand without it.
+
+    They are logged as deleted in the audit log; the contact's other relationships keep their
+    remaining participants.
+    """
+    from wagtail.log_actions import log
+
+    from ..services.relationships import relationships_needing
+
+    ids = relationships_needing(instance)
+    if not ids:
+        return
+    for relationship in Relationship.objects.filter(pk__in=ids).select_related("type"):
+        log(relationship, "wagtail.delete")
+        relationship.delete()
+
+
+for _model in (Contact, Person, Organization):
+    pre_delete.connect(delete_relationships_needing, sender=_model,
+                       dispatch_uid=f"crm_relationships_needing_{_model.__name__}")

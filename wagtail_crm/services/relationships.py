@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
@@ -108,7 +108,8 @@ def validate_relationship(relationship, participants, *, fields=True, on=None):
                 "“%(role)s” takes at most %(max)s participant; it has %(count)s.",
                 "“%(role)s” takes at most %(max)s participants; it has %(count)s.", "max",
             ), "too_many", role=role.name, max=role.max_participants, count=count)
-    if relationship.is_active(on):
+    if not relationship.has_ended(on):
+        # An upcoming relationship is checked too: it will be under way without being saved.
         ends = {role.tree_position: cid for cid, role in seen.items() if role.tree_position}
         parent, child = ends.get(TreePosition.PARENT), ends.get(TreePosition.CHILD)
         if rtype.is_hierarchical and parent and child and parent != child:
@@ -119,7 +120,7 @@ def validate_relationship(relationship, participants, *, fields=True, on=None):
                     "%(child)s (%(chain)s)."
                 ), "cycle", parent=loop[-1], child=loop[0], chain=" › ".join(loop))
         if relationship.is_primary and rtype.sets_primary_organization and child:
-            other = _other_primary_employment(child, relationship.pk, on)
+            other = _other_primary_employment(child, relationship, on)
             if other:
                 add("is_primary", _(
                     "%(person)s already has a primary employer, %(employer)s. Unmark that "
@@ -130,23 +131,68 @@ def validate_relationship(relationship, participants, *, fields=True, on=None):
 
 
 def _loop_through(parent_id, child_id, relationship_id, on):
-    """Names from ``child`` down to ``parent`` when ``child`` is already above ``parent``."""
-    for node in ancestors(parent_id, on=on, exclude_relationship=relationship_id):
+    """Names from ``child`` down to ``parent`` when ``child`` is already above ``parent``.
+
+    Relationships that have not started yet count: a loop must not appear later by itself.
+    """
+    for node in ancestors(parent_id, on=on, exclude_relationship=relationship_id,
+                          include_upcoming=True):
         if node.contact_id == child_id:
             names = Contact.all_objects.in_bulk(node.path)
             return [str(names[pk]) for pk in reversed(node.path)]
     return None
 
 
-def _other_primary_employment(person_id, relationship_id, on):
-    """The employer's name in another active primary employment of the person, or None."""
-    others = _primary_employments(person_id, on).exclude(pk=relationship_id)
+def _other_primary_employment(person_id, relationship, on):
+    """The employer's name in another primary employment of the person whose dates overlap
+    those of ``relationship`` (from ``on`` on), or None."""
+    others = (
+        Relationship.objects.not_ended(on)
+        .filter(
+            is_primary=True,
+            type__sets_primary_organization=True,
+            participants__contact=person_id,
+            participants__role__tree_position=TreePosition.CHILD,
+        )
+        .exclude(pk=relationship.pk)
+    )
+    start, end = relationship.start_date, relationship.end_date
+    if end:
+        others = others.filter(Q(start_date__isnull=True) | Q(start_date__lte=end))
+    if start:
+        others = others.filter(Q(end_date__isnull=True) | Q(end_date__gte=start))
     employer = (
         RelationshipParticipant.objects.filter(
             relationship__in=others, role__tree_position=TreePosition.PARENT
         ).select_related("contact").first()
     )
     return str(employer.contact) if employer else None
+
+
+def relationships_needing(contact):
+    """Ids of the relationships that cannot stand without ``contact``.
+
+    Without the contact, a role it plays there would have fewer participants than the role's
+    minimum (an employment without its employee, a marriage with one spouse). Purging the
+    contact deletes these relationships with it; the others lose one participant.
+    """
+    contact_id = getattr(contact, "pk", contact)
+    rows = RelationshipParticipant.objects.filter(
+        relationship__in=RelationshipParticipant.objects.filter(contact=contact_id)
+        .values("relationship")
+    ).values_list("relationship_id", "role_id", "contact_id", "role__min_participants")
+    remaining, minimum, played = {}, {}, set()
+    for relationship_id, role_id, participant_id, fewest in rows:
+        key = (relationship_id, role_id)
+        minimum[key] = fewest
+        if participant_id == contact_id:
+            played.add(key)
+        else:
+            remaining[key] = remaining.get(key, 0) + 1
+    return sorted({
+        relationship_id for relationship_id, role_id in played
+        if remaining.get((relationship_id, role_id), 0) < minimum[(relationship_id, role_id)]
+    })
 
 
 # Saving and the primary organisation ---------------------------------------------------------
@@ -274,15 +320,15 @@ def sync_primary_organizations(relationship, previous_type_id=None):
 
 
 def refresh_primary_organizations(on=None):
-    """Clear or recompute organisations whose primary employment has since ended.
+    """Recompute organisations whose primary employment has since started or ended.
 
-    An employment with an end date becomes past without being saved again; run this daily
+    An employment with dates starts and ends without being saved again; run this daily
     (a task or a cron job) to keep ``Contact.primary_organization`` in step.
 
     Returns:
         How many people were looked at.
     """
-    ended = Relationship.objects.past(on).filter(
+    employments = Relationship.objects.filter(
         is_primary=True, type__sets_primary_organization=True
     )
     employer = RelationshipParticipant.objects.filter(
@@ -290,18 +336,18 @@ def refresh_primary_organizations(on=None):
         role__tree_position=TreePosition.PARENT,
         contact_id=OuterRef("contact__primary_organization"),
     )
-    people = (
-        RelationshipParticipant.objects.filter(
-            relationship__in=ended, role__tree_position=TreePosition.CHILD
-        )
-        .filter(Exists(employer))
-        .values_list("contact_id", "contact__primary_organization")
-        .distinct()
+    employees = RelationshipParticipant.objects.filter(
+        role__tree_position=TreePosition.CHILD, contact__kind=ContactKind.PERSON
+    ).values_list("contact_id", "contact__primary_organization")
+    # Ended: the person still shows that employer. Started: the person does not show it yet.
+    ended = employees.filter(relationship__in=employments.past(on)).filter(Exists(employer))
+    started = employees.filter(relationship__in=employments.active(on)).exclude(
+        Exists(employer)
     )
-    rows = list(people)
-    for person_id, organization_id in rows:
+    rows = set(ended) | set(started)
+    for person_id, organization_id in sorted(rows, key=lambda row: row[0]):
         sync_primary_organization(person_id, released=[organization_id], on=on)
-    return len(rows)
+    return len({person_id for person_id, _organization_id in rows})
 
 
 # Tree queries --------------------------------------------------------------------------------
@@ -424,11 +470,21 @@ FROM tree t LEFT JOIN tree_roles ro ON ro.id = t.role_id
 """
 
 
-def _active_sql(include_past, on, alias="r"):
-    if include_past:
-        return "", []
+def _active_sql(include_past, on, include_upcoming=False, alias="r"):
+    """SQL and parameters that keep relationships under way on ``on``.
+
+    ``include_past`` also keeps those that ended before; ``include_upcoming`` those that start
+    after.
+    """
     day = connection.ops.adapt_datefield_value(on or timezone.localdate())
-    return f" AND ({alias}.end_date IS NULL OR {alias}.end_date >= %s)", [day]
+    sql, params = "", []
+    if not include_past:
+        sql += f" AND ({alias}.end_date IS NULL OR {alias}.end_date >= %s)"
+        params.append(day)
+    if not include_upcoming:
+        sql += f" AND ({alias}.start_date IS NULL OR {alias}.start_date <= %s)"
+        params.append(day)
+    return sql, params
 
 
 def _in_tree_roles(column, position):
@@ -470,10 +526,11 @@ def _below(column):
     return f"{column} < %s"
 
 
-def _tree(start, up, types, depth, include_past, visible, on, exclude_relationship):
+def _tree(start, up, types, depth, include_past, visible, on, exclude_relationship,
+          include_upcoming=False):
     start_id = getattr(start, "pk", start)
     types_sql, type_params = _types_sql(types, "ty.id")
-    active_sql, active_params = _active_sql(include_past, on)
+    active_sql, active_params = _active_sql(include_past, on, include_upcoming)
     exclude_sql, exclude_params = "", []
     if exclude_relationship:
         exclude_sql, exclude_params = " AND near.relationship_id <> %s", [exclude_relationship]
@@ -505,7 +562,8 @@ def _tree(start, up, types, depth, include_past, visible, on, exclude_relationsh
     return nodes, keys
 
 
-def subtree(root, types=None, depth=None, *, include_past=False, visible=None, on=None):
+def subtree(root, types=None, depth=None, *, include_past=False, visible=None, on=None,
+            include_upcoming=False):
     """The tree below ``root`` along hierarchical relationships, in display order.
 
     Contacts come out depth first. The children of a contact are its organisations
@@ -520,6 +578,7 @@ def subtree(root, types=None, depth=None, *, include_past=False, visible=None, o
             all of them.
         depth: how many edges down to go; None for :data:`MAX_DEPTH`.
         include_past: also follow relationships that have ended.
+        include_upcoming: also follow relationships that have not started yet.
         visible: None, a collection of folder ids, or a callable taking a :class:`TreeNode`:
             nodes it does not allow have ``hidden`` set.
         on: the day that decides which relationships are active (default today).
@@ -527,7 +586,8 @@ def subtree(root, types=None, depth=None, *, include_past=False, visible=None, o
     Returns:
         A list of :class:`TreeNode`.
     """
-    nodes, keys = _tree(root, False, types, depth, include_past, visible, on, None)
+    nodes, keys = _tree(root, False, types, depth, include_past, visible, on, None,
+                        include_upcoming)
     # Depth first, each contact's children in the order of their keys.
     children = {}
     for index, node in enumerate(nodes):
@@ -547,7 +607,7 @@ def subtree(root, types=None, depth=None, *, include_past=False, visible=None, o
 
 
 def ancestors(contact, types=None, depth=None, *, include_past=False, visible=None, on=None,
-              exclude_relationship=None):
+              exclude_relationship=None, include_upcoming=False):
     """The contacts above ``contact`` along hierarchical relationships, nearest first.
 
     For a person: their department, its parent organisation and so on up to the top, and
@@ -556,7 +616,7 @@ def ancestors(contact, types=None, depth=None, *, include_past=False, visible=No
 
     Args:
         contact: a Contact or its id; it is the first node, at depth 0.
-        types, depth, include_past, visible, on: as for :func:`subtree`.
+        types, depth, include_past, visible, on, include_upcoming: as for :func:`subtree`.
         exclude_relationship: the id of a relationship to leave out (validation uses it to
             look at the tree without the relationship being edited).
 
@@ -564,7 +624,7 @@ def ancestors(contact, types=None, depth=None, *, include_past=False, visible=No
         A list of :class:`TreeNode`, by depth, then type and role order, then name.
     """
     nodes, keys = _tree(contact, True, types, depth, include_past, visible, on,
-                        exclude_relationship)
+                        exclude_relationship, include_upcoming)
     order = sorted(range(len(nodes)), key=lambda index: (nodes[index].depth, keys[index]))
     return [nodes[index] for index in order]
 
@@ -593,7 +653,8 @@ ORDER BY m.distance, c.sort_name, c.id
 """
 
 
-def walk(contact, depth=4, types=None, *, include_past=False, visible=None, on=None):
+def walk(contact, depth=4, types=None, *, include_past=False, visible=None, on=None,
+         include_upcoming=False):
     """The contacts within ``depth`` relationships of ``contact``, each with its distance.
 
     Every relationship counts as one hop between each pair of its participants, whatever its
@@ -604,13 +665,13 @@ def walk(contact, depth=4, types=None, *, include_past=False, visible=None, on=N
         contact: a Contact or its id; it is the first node, at distance 0.
         depth: the most hops.
         types: RelationshipTypes (instances, ids or slugs) to follow; None for all.
-        include_past, visible, on: as for :func:`subtree`.
+        include_past, visible, on, include_upcoming: as for :func:`subtree`.
 
     Returns:
         A list of :class:`WalkNode`, nearest first, then by name.
     """
     start_id = getattr(contact, "pk", contact)
-    active_sql, active_params = _active_sql(include_past, on)
+    active_sql, active_params = _active_sql(include_past, on, include_upcoming)
     types_sql, type_params = _types_sql(types, "r.type_id")
     sql = WALK_SQL.format(active=active_sql, types=types_sql,
                           distance_below=_below("t.distance"), **_tables())

@@ -2,16 +2,20 @@
 
 from django.contrib.admin.utils import quote, unquote
 from django.db.models import Prefetch
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.functional import cached_property
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.widgets.button import Button
 from wagtail.snippets.views.snippets import InspectView
 
-from ..models import ContactMethod
+from ..interop.vcard import write_vcard
+from ..models import Contact, ContactMethod
 from ..panels import get_contact_page_layout
 from ..permissions import contact_policy
+from ..services.exporting import contact_records
 
 
 class ContactInspectView(InspectView):
@@ -68,6 +72,11 @@ class ContactInspectView(InspectView):
             buttons.append(
                 Button(_("History"), url=history_url, icon_name="history", priority=20)
             )
+        vcard_url = reverse(self.model.snippet_viewset.get_url_name("vcard"),
+                            args=[quote(self.object.pk)])
+        buttons.append(
+            Button(_("Download vCard"), url=vcard_url, icon_name="download", priority=25)
+        )
         if delete_url := self.get_delete_url():
             buttons.append(
                 Button(_("Move to trash"), url=delete_url, icon_name="bin", priority=30)
@@ -79,3 +88,20 @@ class ContactInspectView(InspectView):
         tabs, timeline = get_contact_page_layout(self.object, self.request)
         context.update(contact=self.object, tabs=tabs, timeline=timeline)
         return context
+
+
+class ContactVCardView(InspectView):
+    """The contact as a vCard 4.0 file, with RELATED for its relationships under way.
+
+    Related contacts the user may not view are left out, as the organisation is.
+    """
+
+    def get(self, request, *args, **kwargs):
+        contacts = Contact.all_objects.filter(pk=self.object.pk)
+        record = next(contact_records(contacts, request.user))
+        response = HttpResponse(
+            write_vcard(record, "4.0"), content_type="text/vcard; charset=utf-8"
+        )
+        filename = slugify(self.object.display_name) or "contact"
+        response["Content-Disposition"] = f'attachment; filename="{filename}.vcf"'
+        return response

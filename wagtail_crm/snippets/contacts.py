@@ -1,5 +1,6 @@
 """Admin viewsets for people and organisations, and the CRM menu group."""
 
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
@@ -28,6 +29,19 @@ class ContactViewSet(SnippetViewSet):
     ordering = ("sort_name", "pk")
     # The listing searches through search.search_contacts (WAGTAIL_CRM_SEARCH_BACKEND).
     search_backend_name = "default"
+
+    #: The contact's vCard: see :class:`contact_page.ContactVCardView`.
+    vcard_view_class = access.visible_only(contact_page.ContactVCardView)
+
+    @property
+    def vcard_view(self):
+        return self.construct_view(self.vcard_view_class, **self.get_common_view_kwargs())
+
+    def get_urlpatterns(self):
+        return [
+            *super().get_urlpatterns(),
+            path("vcard/<int:pk>/", self.vcard_view, name="vcard"),
+        ]
 
     @property
     def list_per_page(self):

@@ -1,9 +1,13 @@
 """Admin viewsets for relationship types and relationships."""
 
+from urllib.parse import urlencode
+
 import django_filters
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Prefetch, Value
 from django.http import Http404
+from django.template.response import TemplateResponse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from wagtail.admin.filters import WagtailFilterSet
@@ -15,10 +19,15 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 from ..forms.relationships import RelationshipForm, RelationshipTypeForm
 from ..models import (
     Contact,
+    CRMSettings,
+    CustomField,
+    CustomFieldTarget,
     Relationship,
     RelationshipParticipant,
+    RelationshipStatus,
     RelationshipType,
 )
+from ..panels import format_custom_value
 from ..permissions import HIDDEN_CONTACT, contact_policy, folder_levels
 from .access import ContactChooser
 from .configuration import (
@@ -137,7 +146,7 @@ def participants_text(relationship):
 
 
 def status_text(relationship):
-    return str(_("Active")) if relationship.is_active() else str(_("Past"))
+    return str(relationship.status().label)
 
 
 def relationship_title(relationship, user):
@@ -199,12 +208,6 @@ def visible_relationship_only(view_class, action=None):
 # Relationships: listing and export -----------------------------------------------------------
 
 
-class Status:
-    ACTIVE = "active"
-    PAST = "past"
-    CHOICES = [(ACTIVE, _("Active")), (PAST, _("Past"))]
-
-
 def visible_contacts_for_filter(request):
     if request is None:
         return Contact.objects.none()
@@ -216,7 +219,7 @@ class RelationshipFilterSet(WagtailFilterSet):
         label=_("Type"), queryset=RelationshipType.objects.all()
     )
     status = django_filters.ChoiceFilter(
-        label=_("Status"), choices=Status.CHOICES, method="filter_status"
+        label=_("Status"), choices=RelationshipStatus.choices, method="filter_status"
     )
     contact = django_filters.ModelChoiceFilter(
         label=_("Contact"), queryset=visible_contacts_for_filter, method="filter_contact",
@@ -228,50 +231,226 @@ class RelationshipFilterSet(WagtailFilterSet):
         fields = []
 
     def filter_status(self, queryset, name, value):
-        if value == Status.ACTIVE:
-            return queryset.active()
-        if value == Status.PAST:
-            return queryset.past()
-        return queryset
+        return queryset.with_status(value) if value else queryset
 
     def filter_contact(self, queryset, name, value):
         return queryset.involving(value) if value else queryset
 
 
+def role_participants_text(relationship, role):
+    """The participants of ``relationship`` in ``role``, named as the user may see them."""
+    return ", ".join(
+        str(p.contact) if p.is_visible else str(HIDDEN_CONTACT)
+        for p in relationship.loaded_participants if p.role_id == role.pk
+    )
+
+
+def participant_uids_text(relationship):
+    """``role=uid`` pairs, the contacts' stable ids, to match the contacts' own export."""
+    return "; ".join(
+        f"{p.role.slug}={p.contact.uid if p.is_visible else HIDDEN_CONTACT}"
+        for p in relationship.loaded_participants
+    )
+
+
+def attribute_text(definition, crm_settings):
+    """A function giving a relationship's value of a custom field as text."""
+    def text(relationship):
+        if relationship.type_id != definition.relationship_type_id:
+            return ""
+        return str(format_custom_value(
+            definition, (relationship.custom or {}).get(definition.key), crm_settings
+        ))
+    return text
+
+
 class RelationshipIndexView(snippets.IndexView):
-    """Relationships the user may see; hidden participants are never named."""
+    """Relationships the user may see; hidden participants are never named.
+
+    Filtered by one type, the listing shows a column per role and per custom field of that
+    type. Exports carry every custom field of the types listed, and the participants' ids.
+    """
+
+    #: Fields exported whatever the type.
+    base_export = ["type", "participants", "participant_uids", "start_date", "end_date",
+                   "status", "is_primary", "description"]
 
     def get_base_queryset(self):
         queryset = relationships_visible_to(self.request.user, super().get_base_queryset())
         return with_participants(queryset, self.request.user)
 
+    @cached_property
+    def chosen_type(self):
+        """The type the listing is filtered by, or None."""
+        if self.filters and self.filters.is_valid():
+            return self.filters.form.cleaned_data.get("type")
+        return None
+
+    @cached_property
+    def attribute_fields(self):
+        """The custom fields shown: the chosen type's, or for an export every type's."""
+        if self.chosen_type is not None:
+            return list(CustomField.objects.for_relationship_type(self.chosen_type))
+        if self.is_export:
+            return list(
+                CustomField.objects.filter(target=CustomFieldTarget.RELATIONSHIP)
+                .select_related("relationship_type")
+                .order_by("relationship_type__sort_order", "relationship_type__name",
+                          "sort_order", "pk")
+            )
+        return []
+
+    @cached_property
+    def roles(self):
+        if self.chosen_type is None:
+            return []
+        return list(self.chosen_type.roles.all())
+
+    def attribute_heading(self, definition):
+        if self.chosen_type is not None:
+            return definition.label
+        return f"{definition.relationship_type.name}: {definition.label}"
+
+    @cached_property
+    def columns(self):
+        columns = list(super().columns)
+        if self.chosen_type is None:
+            return columns
+        index = next(i for i, column in enumerate(columns) if column.name == "participants")
+        columns[index:index + 1] = [
+            Column(f"role_{role.pk}", label=role.name,
+                   accessor=lambda item, role=role: role_participants_text(item, role))
+            for role in self.roles
+        ]
+        crm_settings = CRMSettings.load(request_or_site=self.request)
+        columns += [
+            Column(f"custom_{definition.pk}", label=definition.label,
+                   accessor=attribute_text(definition, crm_settings))
+            for definition in self.attribute_fields
+        ]
+        return columns
+
+    @cached_property
+    def list_export(self):
+        roles = [f"role:{role.pk}" for role in self.roles]
+        fields = [f"custom:{definition.pk}" for definition in self.attribute_fields]
+        return [*self.base_export[:2], *roles, *self.base_export[2:], *fields]
+
+    def get_heading(self, queryset, field):
+        if field.startswith("role:"):
+            return next(role.name for role in self.roles if f"role:{role.pk}" == field)
+        if field.startswith("custom:"):
+            return self.attribute_heading(self.export_attributes[field])
+        return super().get_heading(queryset, field)
+
+    @cached_property
+    def export_attributes(self):
+        return {f"custom:{definition.pk}": definition for definition in self.attribute_fields}
+
     def to_row_dict(self, item):
-        computed = {
-            "type": item.type.name,
-            "participants": participants_text(item),
-            "status": status_text(item),
-        }
-        return {
-            field: computed[field] if field in computed else getattr(item, field)
-            for field in self.list_export
-        }
+        row = {}
+        for field in self.list_export:
+            if field == "type":
+                value = item.type.name
+            elif field == "participants":
+                value = participants_text(item)
+            elif field == "participant_uids":
+                value = participant_uids_text(item)
+            elif field == "status":
+                value = status_text(item)
+            elif field.startswith("role:"):
+                role = next(role for role in self.roles if f"role:{role.pk}" == field)
+                value = role_participants_text(item, role)
+            elif field.startswith("custom:"):
+                definition = self.export_attributes[field]
+                value = ""
+                if item.type_id == definition.relationship_type_id:
+                    stored = (item.custom or {}).get(definition.key)
+                    value = definition.from_json(stored)
+                    value = "" if value is None else value
+            else:
+                value = getattr(item, field)
+            row[field] = value
+        return row
+
+
+def chosen_type(value):
+    """The RelationshipType named by a slug or an id, or None."""
+    if not value:
+        return None
+    if value.isdigit():
+        return RelationshipType.objects.filter(pk=value).first()
+    return RelationshipType.objects.filter(slug=value).first()
 
 
 class RelationshipCreateView(snippets.CreateView):
-    """``?contact=<pk>`` fills in the first participant, ``&type=<slug>`` the type."""
+    """Adding a relationship starts with its type: the roles and fields depend on it.
+
+    ``?type=<slug or id>`` chooses the type (without it, a page lists the types to choose
+    from); ``?contact=<pk>`` fills in the first participant in a role that accepts it.
+    """
+
+    choose_type_template_name = "wagtail_crm/relationships/choose_type.html"
+
+    @cached_property
+    def relationship_type(self):
+        return chosen_type(self.request.GET.get("type", ""))
+
+    @cached_property
+    def prefilled_contact(self):
+        contact_id = self.request.GET.get("contact", "")
+        if not contact_id.isdigit():
+            return None
+        return contacts_visible_to(self.request.user).filter(pk=contact_id).first()
+
+    def get(self, request, *args, **kwargs):
+        if self.relationship_type is None:
+            return self.choose_type(request)
+        return super().get(request, *args, **kwargs)
+
+    def get_add_url(self):
+        # The form posts back with the chosen type, which its disabled field does not send.
+        url = super().get_add_url()
+        if self.relationship_type is None:
+            return url
+        separator = "&" if "?" in url else "?"
+        return f"{url}{separator}{urlencode({'type': self.relationship_type.slug})}"
+
+    def choose_type(self, request):
+        """The page that lists the types, each linking back here with the type chosen."""
+        contact = self.prefilled_contact
+        query = {"contact": contact.pk} if contact else {}
+        types = RelationshipType.objects.prefetch_related("roles").order_by("sort_order", "name")
+        choices = []
+        for relationship_type in types:
+            roles = list(relationship_type.roles.all())
+            if contact is not None and not any(role.accepts(contact) for role in roles):
+                continue
+            choices.append({
+                "type": relationship_type,
+                "roles": roles,
+                "url": "?" + urlencode({**query, "type": relationship_type.slug}),
+            })
+        context = {
+            "view": self,
+            "page_title": self.get_page_title(),
+            "page_subtitle": _("Choose the type of relationship"),
+            "header_title": self.get_page_title(),
+            "header_icon": self.header_icon,
+            "breadcrumbs_items": self.get_breadcrumbs_items(),
+            "contact": contact,
+            "choices": choices,
+        }
+        return TemplateResponse(request, self.choose_type_template_name, context)
 
     def get_initial_form_instance(self):
         instance = super().get_initial_form_instance() or Relationship()
-        relationship_type = None
-        slug = self.request.GET.get("type")
-        if slug:
-            relationship_type = RelationshipType.objects.filter(slug=slug).first()
+        relationship_type = self.relationship_type
         if relationship_type is not None:
             instance.type = relationship_type
-        contact_id = self.request.GET.get("contact")
-        contact = None
-        if contact_id and contact_id.isdigit():
-            contact = contacts_visible_to(self.request.user).filter(pk=contact_id).first()
+            #: Read by RelationshipForm: the type was chosen before the form.
+            instance.type_is_chosen = True
+        contact = self.prefilled_contact
         if contact is not None:
             role = None
             if relationship_type is not None:
@@ -303,10 +482,12 @@ class RelationshipViewSet(SnippetViewSet):
     filterset_class = RelationshipFilterSet
     ordering = ("-start_date", "pk")
     export_filename = "relationships"
-    list_export = ["type", "participants", "start_date", "end_date", "status", "description"]
+    # The index view decides what is exported (it depends on the type filter).
     export_headings = {
-        "type": _("Type"), "participants": _("Participants"), "start_date": _("Start date"),
-        "end_date": _("End date"), "status": _("Status"), "description": _("Description"),
+        "type": _("Type"), "participants": _("Participants"),
+        "participant_uids": _("Participant ids"), "start_date": _("Start date"),
+        "end_date": _("End date"), "status": _("Status"), "is_primary": _("Primary"),
+        "description": _("Description"),
     }
     list_display = [
         Column("type", label=_("Type"), accessor="type.name", sort_key="type__name"),

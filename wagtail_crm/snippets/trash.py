@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.generic import TemplateView
 from wagtail.admin import messages
 from wagtail.admin.menu import MenuItem
@@ -23,6 +24,7 @@ from wagtail.permission_policies import BasePermissionPolicy
 
 from ..models import Contact, Organization, Person
 from ..permissions import contact_policy
+from ..services.relationships import relationships_needing
 
 #: The model whose permissions govern each kind of contact.
 KIND_MODELS = {"person": Person, "organization": Organization}
@@ -170,7 +172,19 @@ class PurgeView(TrashedContactMixin, generic.DeleteView):
 
     @property
     def confirmation_message(self):
-        return _("Delete %(object)s permanently? This cannot be undone.") % {"object": self.object}
+        message = _("Delete %(object)s permanently? This cannot be undone.") % {
+            "object": self.object
+        }
+        count = len(relationships_needing(self.object))
+        if count:
+            message += " " + ngettext(
+                "%(count)d relationship cannot stand without this contact and will be deleted "
+                "too.",
+                "%(count)d relationships cannot stand without this contact and will be deleted "
+                "too.",
+                count,
+            ) % {"count": count}
+        return message
 
     def delete_action(self):
         with transaction.atomic():
