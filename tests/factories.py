@@ -272,3 +272,37 @@ def relate(type_slug, validate=True, fields=None, **by_role):
         participant.relationship = relationship
     RelationshipParticipant.objects.bulk_create(participants)
     return relationship
+
+
+# Tickets and credits -------------------------------------------------------------------------
+
+
+class TicketFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "wagtail_crm.Ticket"
+
+    subject = factory.Sequence(lambda n: f"Ticket {n}")
+    requester = factory.SubFactory(PersonFactory)
+    status = "open"
+
+
+class TimeEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "wagtail_crm.TimeEntry"
+
+    ticket = factory.SubFactory(TicketFactory)
+    minutes = 30
+    billable = True
+
+
+def credit_account(contact=None, minutes=0, shared=False):
+    """A credit account of ``contact`` (a new person by default) with ``minutes`` granted."""
+    from wagtail_crm.models import CreditAccount
+    from wagtail_crm.services import credits
+
+    account = CreditAccount.objects.create(
+        contact=contact or PersonFactory(), is_shared=shared
+    )
+    if minutes:
+        credits.grant(account, minutes, user=None, memo="Opening balance")
+    return account

@@ -8,7 +8,9 @@ from tests.factories import (
     FolderFactory,
     OrganizationFactory,
     PersonFactory,
+    TicketFactory,
     admin_user,
+    credit_account,
     ensure_trash_log_actions,
     folder_user,
     relate,
@@ -152,6 +154,22 @@ def test_purging_says_which_relationships_go_with_the_contact(admin_client):
 
     admin_client.post(f"/admin/crm/trash/purge/{org.pk}/")
     assert not Relationship.objects.exists()
+
+
+def test_a_contact_that_tickets_need_stays_in_the_trash(admin_client):
+    person = PersonFactory(given_name="Ann", family_name="Asker")
+    TicketFactory(requester=person)
+    credit_account(person, minutes=60)
+    person.move_to_trash()
+
+    page = admin_client.get(f"/admin/crm/trash/purge/{person.pk}/").content.decode()
+    assert "Ann Asker cannot be deleted permanently" in page
+    assert "other records still need it (1 credit account, 1 ticket)" in page
+    assert "Yes, delete permanently" not in page
+
+    response = admin_client.post(f"/admin/crm/trash/purge/{person.pk}/")
+    assert response.status_code == 200
+    assert Contact.all_objects.filter(pk=person.pk).exists()
 
 
 def test_live_contacts_cannot_be_restored_or_purged(admin_client):

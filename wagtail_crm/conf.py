@@ -40,6 +40,16 @@ DEFAULTS = {
         "reports-to:manager": "co-worker",
         "reports-to:report": "co-worker",
     },
+    #: How far (in minutes) closing a ticket may take a credit account below zero. ``None``
+    #: refuses any closing that would overdraw; ``0`` also refuses; ``120`` allows down to -120.
+    "CREDIT_OVERDRAFT_LIMIT": None,
+    #: A low-balance email goes to the account's contact when a charge takes the balance from
+    #: above this many minutes to this or below. ``None`` sends none.
+    "CREDIT_LOW_BALANCE_MINUTES": 60,
+    #: Email requesters and assignees about replies and status changes of tickets.
+    "TICKET_NOTIFICATIONS": True,
+    #: Sender of ticket and credit emails; ``None`` uses DEFAULT_FROM_EMAIL.
+    "TICKET_FROM_EMAIL": None,
 }
 
 

@@ -8,6 +8,7 @@ from .contacts import (
     MethodScheme,
     OrganizationType,
 )
+from .credits import CreditAccount, CreditTransaction, LedgerIsAppendOnly, TransactionKind
 from .fields import CustomField, CustomFieldTarget, CustomFieldType, clean_custom_values
 from .folders import LEVEL_RANK, AccessLevel, Folder, FolderAccess
 from .preferences import CRMSettings
@@ -20,6 +21,16 @@ from .relationships import (
     RelationshipStatus,
     RelationshipType,
     TreePosition,
+)
+from .tickets import (
+    Ticket,
+    TicketChannel,
+    TicketMessage,
+    TicketPriority,
+    TicketSequence,
+    TicketStatus,
+    TicketTag,
+    TimeEntry,
 )
 
 __all__ = [
@@ -49,4 +60,16 @@ __all__ = [
     "RelationshipType",
     "TreePosition",
     "clean_custom_values",
+    "Ticket",
+    "TicketChannel",
+    "TicketMessage",
+    "TicketPriority",
+    "TicketSequence",
+    "TicketStatus",
+    "TicketTag",
+    "TimeEntry",
+    "CreditAccount",
+    "CreditTransaction",
+    "LedgerIsAppendOnly",
+    "TransactionKind",
 ]

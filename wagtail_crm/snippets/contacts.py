@@ -7,7 +7,9 @@ from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 from ..models import Organization, Person
 from . import access, contact_form, contact_page, listing
 from .configuration import ContactMethodTypeViewSet, CustomFieldViewSet, FolderViewSet
+from .credits import CreditAccountViewSet
 from .relationships import RelationshipTypeViewSet, RelationshipViewSet
+from .tickets import TicketViewSet
 from .trash import TrashViewSet
 
 
@@ -90,6 +92,8 @@ class CRMViewSetGroup(SnippetViewSetGroup):
         PersonViewSet,
         OrganizationViewSet,
         RelationshipViewSet,
+        TicketViewSet,
+        CreditAccountViewSet,
         FolderViewSet,
         ContactMethodTypeViewSet,
         RelationshipTypeViewSet,

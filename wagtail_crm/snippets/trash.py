@@ -1,12 +1,16 @@
 """The Trash: contacts moved to the trash, to restore or purge (delete for good)."""
 
+from collections import Counter
+
 from django.contrib.admin.utils import quote, unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import router, transaction
+from django.db.models.deletion import Collector, ProtectedError
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
+from django.utils.functional import cached_property
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -185,6 +189,35 @@ class PurgeView(TrashedContactMixin, generic.DeleteView):
                 count,
             ) % {"count": count}
         return message
+
+    @cached_property
+    def refusal(self):
+        """Why the contact cannot be purged (records that must keep it), or ""."""
+        collector = Collector(using=router.db_for_write(Contact))
+        try:
+            collector.collect([self.object])
+        except ProtectedError as error:
+            kinds = Counter(type(obj) for obj in error.protected_objects)
+            names = {
+                model: model._meta.verbose_name if count == 1 else model._meta.verbose_name_plural
+                for model, count in kinds.items()
+            }
+            needed = ", ".join(sorted(f"{count} {names[model]}" for model, count in kinds.items()))
+            return _(
+                "%(object)s cannot be deleted permanently: other records still need it "
+                "(%(needed)s). It stays in the trash."
+            ) % {"object": self.object, "needed": needed}
+        return ""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["refusal"] = self.refusal
+        return context
+
+    def form_valid(self, form):
+        if self.refusal:
+            return self.render_to_response(self.get_context_data(form=form))
+        return super().form_valid(form)
 
     def delete_action(self):
         with transaction.atomic():
