@@ -8,6 +8,7 @@ import re
 import pytest
 from django.contrib.auth.models import Permission
 
+from tests.admin_forms import formset, html
 from tests.factories import (
     FolderFactory,
     OrganizationFactory,
@@ -29,24 +30,6 @@ pytestmark = pytest.mark.django_db
 TYPES = "/admin/crm/relationship-types/"
 FIELDS = "/admin/crm/custom-fields/"
 RELATIONSHIPS = "/admin/crm/relationships/"
-
-
-def html(response):
-    return response.content.decode()
-
-
-def formset(prefix, rows, initial=0):
-    data = {
-        f"{prefix}-TOTAL_FORMS": str(len(rows)), f"{prefix}-INITIAL_FORMS": str(initial),
-        f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000",
-    }
-    for index, row in enumerate(rows):
-        data[f"{prefix}-{index}-ORDER"] = str(index + 1)
-        data[f"{prefix}-{index}-DELETE"] = ""
-        data[f"{prefix}-{index}-id"] = ""
-        for key, value in row.items():
-            data[f"{prefix}-{index}-{key}"] = value
-    return data
 
 
 # Relationship types --------------------------------------------------------------------------

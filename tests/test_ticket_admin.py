@@ -7,6 +7,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from tests.admin_forms import formset, html
 from tests.factories import (
     FolderFactory,
     PersonFactory,
@@ -31,24 +32,6 @@ pytestmark = pytest.mark.django_db
 
 TICKETS = "/admin/crm/tickets/"
 ACCOUNTS = "/admin/crm/credit-accounts/"
-
-
-def html(response):
-    return response.content.decode()
-
-
-def formset(prefix, rows, initial=0):
-    data = {
-        f"{prefix}-TOTAL_FORMS": str(len(rows)), f"{prefix}-INITIAL_FORMS": str(initial),
-        f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000",
-    }
-    for index, row in enumerate(rows):
-        data[f"{prefix}-{index}-ORDER"] = str(index + 1)
-        data[f"{prefix}-{index}-DELETE"] = ""
-        data[f"{prefix}-{index}-id"] = ""
-        for key, value in row.items():
-            data[f"{prefix}-{index}-{key}"] = value
-    return data
 
 
 def ticket_data(requester, messages=(), entries=(), **overrides):

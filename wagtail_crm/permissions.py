@@ -82,7 +82,20 @@ def folders_for(user, action="add"):
 
 
 class ContactPermissionPolicy(BasePermissionPolicy):
-    """The folder access policy for contacts (and the Person and Organization proxies)."""
+    """The folder access policy for contacts (and the Person and Organization proxies).
+
+    Subclasses serve other records kept in folders by saying what makes one the user's own
+    (:meth:`own_q` and :meth:`is_own`): contributors edit their own records of a folder.
+    """
+
+    @staticmethod
+    def own_q(user):
+        """The records that are the user's own: contacts they own."""
+        return Q(owner_id=user.pk)
+
+    @staticmethod
+    def is_own(user, instance):
+        return instance.owner_id is not None and instance.owner_id == user.pk
 
     def _q(self, user, action):
         needed = ACTION_LEVELS.get(action)
@@ -94,7 +107,7 @@ class ContactPermissionPolicy(BasePermissionPolicy):
         query = Q(folder_id__in=[f for f, rank in levels.items() if rank >= needed])
         if action in OWNER_ACTIONS:
             contribute = [f for f, rank in levels.items() if rank >= CONTRIBUTE]
-            query |= Q(folder_id__in=contribute, owner_id=user.pk)
+            query |= Q(folder_id__in=contribute) & self.own_q(user)
         return query
 
     def filter_queryset(self, queryset, user, actions):
@@ -132,12 +145,7 @@ class ContactPermissionPolicy(BasePermissionPolicy):
         rank = levels.get(instance.folder_id, 0)
         if rank >= needed:
             return True
-        return (
-            action in OWNER_ACTIONS
-            and rank >= CONTRIBUTE
-            and instance.owner_id is not None
-            and instance.owner_id == user.pk
-        )
+        return action in OWNER_ACTIONS and rank >= CONTRIBUTE and self.is_own(user, instance)
 
     def user_has_any_permission_for_instance(self, user, actions, instance):
         return any(self.user_has_permission_for_instance(user, a, instance) for a in actions)

@@ -42,9 +42,6 @@ from ..models import (
 from ..models.tickets import ACTIVE_STATUSES
 from ..panels import TIMELINE, ContactPanel
 from ..permissions import (
-    ACTION_LEVELS,
-    CONTRIBUTE,
-    OWNER_ACTIONS,
     VIEW,
     ContactPermissionPolicy,
     contact_policy,
@@ -66,37 +63,12 @@ class TicketPermissionPolicy(ContactPermissionPolicy):
     """Folder access for tickets: a ticket is "own" when assigned to or created by the user."""
 
     @staticmethod
-    def _own(user):
+    def own_q(user):
         return Q(assignee_id=user.pk) | Q(created_by_id=user.pk)
 
-    def _q(self, user, action):
-        needed = ACTION_LEVELS.get(action)
-        if needed is None:
-            return Q(pk__in=[])
-        levels = folder_levels(user)
-        if levels is None:
-            return Q()
-        query = Q(folder_id__in=[f for f, rank in levels.items() if rank >= needed])
-        if action in OWNER_ACTIONS:
-            contribute = [f for f, rank in levels.items() if rank >= CONTRIBUTE]
-            query |= Q(folder_id__in=contribute) & self._own(user)
-        return query
-
-    def user_has_permission_for_instance(self, user, action, instance):
-        levels = folder_levels(user)
-        if levels is None:
-            return True
-        needed = ACTION_LEVELS.get(action)
-        if needed is None:
-            return False
-        rank = levels.get(instance.folder_id, 0)
-        if rank >= needed:
-            return True
-        return (
-            action in OWNER_ACTIONS
-            and rank >= CONTRIBUTE
-            and user.pk in (instance.assignee_id, instance.created_by_id)
-        )
+    @staticmethod
+    def is_own(user, instance):
+        return user.pk in (instance.assignee_id, instance.created_by_id)
 
     def users_with_any_permission_for_instance(self, actions, instance):
         users = get_user_model().objects.filter(is_active=True)
