@@ -317,6 +317,18 @@ def test_listing_filters_and_export(admin_client):
     assert admin_client.get(RELATIONSHIPS, {"export": "xlsx"}).status_code == 200
 
 
+def test_the_export_quotes_what_a_spreadsheet_would_run(admin_client):
+    relate("employee-of", employee=PersonFactory(given_name="=cmd", family_name="Calc"),
+           employer=OrganizationFactory(), fields={"description": "=1+1"})
+
+    response = admin_client.get(RELATIONSHIPS, {"export": "csv"})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert row["Description"] == "'=1+1"
+    assert row["Participants"].startswith("'=cmd Calc (Employee)")
+
+
 def opportunity(customer, representative, **custom):
     return relate(
         "sales-opportunity", customer=customer, **{"sales-representative": representative},

@@ -21,6 +21,7 @@ from ..services.public import (
     public_fields,
     with_public_related,
 )
+from .base import CRMStructBlock
 
 #: Contacts a list shows when the editor sets no limit.
 DEFAULT_LIST_LIMIT = 12
@@ -105,7 +106,7 @@ class ContactCardBlock(SnippetChooserBlock):
         template = "wagtail_crm/blocks/contact_card.html"
 
 
-class ContactListBlock(blocks.StructBlock):
+class ContactListBlock(CRMStructBlock):
     """People or organisations from public folders, filtered by folder and tag, by name."""
 
     heading = blocks.CharBlock(label=_("Heading"), required=False, max_length=255)
@@ -178,18 +179,6 @@ class ContactListBlock(blocks.StructBlock):
             public_card(contact, fields, phone_format) for contact in self.contacts(value)
         ]
         return representation
-
-    # Migrations name this block by its path rather than freezing its fields as a plain
-    # StructBlock would: the CRM owns these fields and their meaning.
-    def deconstruct(self):
-        return blocks.Block.deconstruct(self)
-
-    def deconstruct_with_lookup(self, lookup):
-        return self.deconstruct()
-
-    @classmethod
-    def construct_from_lookup(cls, lookup, *args, **kwargs):
-        return cls(*args, **kwargs)
 
     class Meta:
         icon = "group"

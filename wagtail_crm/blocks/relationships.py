@@ -21,6 +21,7 @@ from ..services.public import (
     public_fields,
     with_public_related,
 )
+from .base import CRMStructBlock
 from .contacts import _is_preview
 
 #: What the tree follows when the editor picks no type: departments, subsidiaries, employees.
@@ -77,7 +78,7 @@ def public_tree(root, types=None, depth=DEFAULT_DEPTH, fields=None, phone_format
     return cards[root_id], top
 
 
-class RelationshipTreeBlock(blocks.StructBlock):
+class RelationshipTreeBlock(CRMStructBlock):
     """An organisation and what lies below it (departments, subsidiaries, people), nested."""
 
     heading = blocks.CharBlock(label=_("Heading"), required=False, max_length=255)
@@ -115,16 +116,6 @@ class RelationshipTreeBlock(blocks.StructBlock):
         return {"heading": value.get("heading") or "", "root": root_card, "children": items}
 
     # Migrations name this block by its path, as for ContactListBlock.
-    def deconstruct(self):
-        return blocks.Block.deconstruct(self)
-
-    def deconstruct_with_lookup(self, lookup):
-        return self.deconstruct()
-
-    @classmethod
-    def construct_from_lookup(cls, lookup, *args, **kwargs):
-        return cls(*args, **kwargs)
-
     class Meta:
         icon = "list-ul"
         label = _("Organisation tree")

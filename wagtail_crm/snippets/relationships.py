@@ -36,6 +36,7 @@ from .configuration import (
     WHY_REFUSED_TO_USER,
     RefusingDeleteView,
 )
+from .listing import escape_formula
 
 # Relationship types --------------------------------------------------------------------------
 
@@ -335,6 +336,10 @@ class RelationshipIndexView(snippets.IndexView):
         roles = [f"role:{role.pk}" for role in self.roles]
         fields = [f"custom:{definition.pk}" for definition in self.attribute_fields]
         return [*self.base_export[:2], *roles, *self.base_export[2:], *fields]
+
+    def preprocess_field_value(self, field, value, export_format):
+        # Names, descriptions and custom values are the users' text: never formulas.
+        return escape_formula(super().preprocess_field_value(field, value, export_format))
 
     def get_heading(self, queryset, field):
         if field.startswith("role:"):
