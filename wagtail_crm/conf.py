@@ -50,6 +50,9 @@ DEFAULTS = {
     "TICKET_NOTIFICATIONS": True,
     #: Sender of ticket and credit emails; ``None`` uses DEFAULT_FROM_EMAIL.
     "TICKET_FROM_EMAIL": None,
+    #: The base DN that LDIF exports write entries under (``crm_export --format ldif`` and the
+    #: admin's "Download LDIF"): people as ``uid=<uid>,ou=people,<base>``.
+    "LDIF_BASE_DN": "dc=example,dc=org",
 }
 
 

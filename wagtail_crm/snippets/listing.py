@@ -12,7 +12,7 @@ from django.contrib.admin.utils import quote
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db import connection
 from django.db.models import BooleanField, Func, Prefetch, Q, QuerySet
-from django.http import FileResponse
+from django.http import FileResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils.encoding import force_str
 from django.utils.functional import cached_property
@@ -23,6 +23,7 @@ from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.paginator import WagtailPaginator
 from wagtail.admin.ui.tables import BulkActionsCheckboxColumn, Column, TitleColumn
 from wagtail.admin.widgets import AdminTagWidget, BooleanRadioSelect
+from wagtail.admin.widgets.button import Button
 from wagtail.snippets.views.snippets import IndexView
 from wagtail.snippets.widgets import AdminSnippetChooser
 
@@ -46,6 +47,7 @@ from ..models.preferences import DEFAULT_ORGANIZATION_COLUMNS, DEFAULT_PERSON_CO
 from ..permissions import VIEW, contact_policy, folder_ids, visible_name
 from ..phones import format_phone
 from ..search import search_contacts
+from ..services.exporting import export_contacts
 from . import cells
 
 #: Headings of the columns a listing can show, by key; custom fields add "custom:<key>".
@@ -753,7 +755,37 @@ class ContactIndexView(IndexView):
 
     # Export: the shown columns, then every email, phone, address and custom field.
 
+    #: Downloads of the listing (filters and search applied) in the formats of
+    #: services.exporting, besides Wagtail's CSV and XLSX of the shown columns.
+    crm_export_formats = {
+        "vcard4": _("Download vCard"), "ldif": _("Download LDIF"), "sql": _("Download SQL"),
+    }
+
+    @cached_property
+    def header_more_buttons(self):
+        buttons = super().header_more_buttons.copy()
+        for priority, (fmt, label) in enumerate(self.crm_export_formats.items(), start=110):
+            buttons.append(Button(label, url=self.get_export_url(fmt), icon_name="download",
+                                  priority=priority))
+        return buttons
+
+    def crm_export(self, fmt):
+        """The listing's contacts (filters, search, folder policy) as a file in ``fmt``."""
+        results = self.get_queryset()
+        if isinstance(results, QuerySet):
+            contacts = Contact.objects.filter(pk__in=results.order_by().values("pk"))
+        else:
+            contacts = Contact.objects.filter(pk__in=[contact.pk for contact in results])
+        chunks, content_type, extension = export_contacts(contacts, fmt, user=self.request.user)
+        response = StreamingHttpResponse(chunks, content_type=content_type)
+        response["Content-Disposition"] = (
+            f'attachment; filename="{self.get_filename()}.{extension}"'
+        )
+        return response
+
     def get(self, request, *args, **kwargs):
+        if request.GET.get("export") in self.crm_export_formats:
+            return self.crm_export(request.GET["export"])
         if not self.is_export:
             return super().get(request, *args, **kwargs)
         self.list_export = export_fields(self.model, self.column_keys, self.custom_fields)
