@@ -306,3 +306,15 @@ def credit_account(contact=None, minutes=0, shared=False):
     if minutes:
         credits.grant(account, minutes, user=None, memo="Opening balance")
     return account
+
+
+# Portal --------------------------------------------------------------------------------------
+
+
+def portal_user(username, contact=None, **contact_fields):
+    """A user without admin access whose login is linked to ``contact`` (a new person)."""
+    user = UserFactory(username=username, first_name=username.title())
+    contact = contact or PersonFactory(**contact_fields)
+    contact.user = user
+    contact.save(update_fields=["user"])
+    return user

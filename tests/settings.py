@@ -53,6 +53,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "tests.urls"
+# The support portal's login page (Django's LoginView in wagtail_crm.urls).
+LOGIN_URL = "wagtail_crm:portal_login"
 
 TEMPLATES = [
     {

@@ -12,6 +12,7 @@ from .snippets.bulk_actions import MoveToFolderBulkAction, TagBulkAction, TrashB
 from .snippets.configuration import refuse_bulk_delete_of_needed_objects
 from .snippets.contacts import CRMViewSetGroup
 from .snippets.credits import credit_account_policy
+from .snippets.reports import time_spent_menu_item, time_spent_report_urls
 from .snippets.tickets import (
     AssignBulkAction,
     CloseBulkAction,
@@ -44,3 +45,7 @@ hooks.register("register_bulk_action", TicketDeleteBulkAction, order=1)
 @hooks.register("register_admin_viewset")
 def register_contact_chooser():
     return contact_chooser_viewset
+
+
+hooks.register("register_admin_urls", time_spent_report_urls)
+hooks.register("register_reports_menu_item", time_spent_menu_item)

@@ -51,6 +51,8 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
+# The support portal's login page (Django's LoginView in wagtail_crm.urls).
+LOGIN_URL = "wagtail_crm:portal_login"
 
 TEMPLATES = [
     {

@@ -8,6 +8,8 @@ from wagtail.documents import urls as wagtaildocs_urls
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    # The support portal (and its login page): before Wagtail's catch-all below.
+    path("support/", include("wagtail_crm.urls")),
 ]
 
 if settings.DEBUG:

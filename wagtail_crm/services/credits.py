@@ -11,6 +11,7 @@ the account second; nothing locks in the other order, so they cannot deadlock.
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from ..conf import crm_settings
@@ -41,18 +42,28 @@ class InsufficientCredit(Exception):
         return str(self)
 
 
+def existing_account_for(contact):
+    """The account :func:`account_for` charges for ``contact``, or None where it has none yet.
+
+    Reading it creates nothing (the support portal shows it; a contact with an account cannot
+    be purged).
+    """
+    query = Q(contact_id=contact.pk)
+    if contact.primary_organization_id and contact.kind == ContactKind.PERSON:
+        query |= Q(contact_id=contact.primary_organization_id, is_shared=True)
+    accounts = {account.contact_id: account for account in CreditAccount.objects.filter(query)}
+    return accounts.get(contact.primary_organization_id) or accounts.get(contact.pk)
+
+
 def account_for(contact):
     """The account a contact's tickets are charged to (created when missing).
 
     That is the account of the contact's primary organisation when the organisation's account
     is shared, otherwise the contact's own.
     """
-    organization_id = contact.primary_organization_id
-    if organization_id and contact.kind == ContactKind.PERSON:
-        shared = CreditAccount.objects.filter(contact_id=organization_id, is_shared=True).first()
-        if shared is not None:
-            return shared
-    account, _created = CreditAccount.objects.get_or_create(contact=contact)
+    account = existing_account_for(contact)
+    if account is None:
+        account, _created = CreditAccount.objects.get_or_create(contact=contact)
     return account
 
 
