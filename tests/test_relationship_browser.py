@@ -7,7 +7,10 @@ from tests.browser import log_in
 from tests.factories import OrganizationFactory, PersonFactory, SuperuserFactory
 from wagtail_crm.models import Relationship
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# The live server reads what the test writes, so the test commits. Like every transactional
+# test of the suite it restores the migrations' rows afterwards (serialized_rollback), which
+# later tests need.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def test_add_an_employment_from_the_contact_page(live_server, browser_page):
