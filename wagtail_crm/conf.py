@@ -50,6 +50,14 @@ DEFAULTS = {
     "TICKET_NOTIFICATIONS": True,
     #: Sender of ticket and credit emails; ``None`` uses DEFAULT_FROM_EMAIL.
     "TICKET_FROM_EMAIL": None,
+    #: Largest contacts file an import reads, in bytes (``None``: no limit).
+    "IMPORT_MAX_BYTES": 200 * 1024 * 1024,
+    #: Largest photo an import turns into a Wagtail image, in bytes; larger ones are a warning.
+    "IMPORT_MAX_PHOTO_BYTES": 5_000_000,
+    #: Most pixels (width times height) of an imported photo: Pillow's decompression bomb guard.
+    "IMPORT_MAX_PHOTO_PIXELS": 40_000_000,
+    #: Records an import writes per transaction.
+    "IMPORT_BATCH_SIZE": 1000,
     #: The base DN that LDIF exports write entries under (``crm_export --format ldif`` and the
     #: admin's "Download LDIF"): people as ``uid=<uid>,ou=people,<base>``.
     "LDIF_BASE_DN": "dc=example,dc=org",
