@@ -110,19 +110,38 @@ def test_csv_with_a_preset_and_a_mapping_file(tmp_path):
     assert code == 2 and "shoe_size" in err
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_real_exit_codes(tmp_path):
-    """The command run as a process: 0, 1 and 2 as documented (on a database of its own)."""
+@pytest.fixture
+def own_database_url(tmp_path):
+    """A new, migrated database for commands run as processes, removed afterwards.
+
+    The processes cannot see the test database's uncommitted rows, and their rows must not
+    reach it: a SQLite file, or a new PostgreSQL database beside the test database.
+    """
     from django.db import connection
 
     settings = connection.settings_dict
-    if connection.vendor == "sqlite":  # the test database is in memory: use a file
-        url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
-    else:
-        url = (f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:"
-               f"{settings['PORT'] or 5432}/{settings['NAME']}")
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "tests.settings",
-           "PYTHONPATH": str(ROOT)}
+    if connection.vendor == "sqlite":
+        yield f"sqlite:///{tmp_path / 'db.sqlite3'}"
+        return
+    import psycopg
+
+    name = f"{settings['NAME']}_commands"[:63]
+    server = (f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:"
+              f"{settings['PORT'] or 5432}")
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{server}/{name}"
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_real_exit_codes(tmp_path, own_database_url):
+    """The command run as a process: 0, 1 and 2 as documented (on a database of its own)."""
+    env = {**os.environ, "DATABASE_URL": own_database_url,
+           "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(ROOT)}
 
     def run(*args):
         return subprocess.run(
@@ -130,8 +149,8 @@ def test_real_exit_codes(tmp_path):
             env=env, capture_output=True, text=True, timeout=300, cwd=ROOT,
         )
 
-    if connection.vendor == "sqlite":
-        assert run("migrate", "--verbosity", "0").returncode == 0
+    migrated = run("migrate", "--verbosity", "0")
+    assert migrated.returncode == 0, migrated.stderr
 
     done = run("crm_import", write(tmp_path, "a.vcf", GOOD))
     assert done.returncode == 0, done.stderr
