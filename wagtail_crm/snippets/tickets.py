@@ -506,6 +506,20 @@ def why_ticket_is_needed(ticket):
 WHY_NEEDED[Ticket] = why_ticket_is_needed
 
 
+def hide_tickets_out_of_view(objects, context, user):
+    """A bulk action's objects and context, naming only the refused tickets the user may view.
+
+    Answers 404 when nothing is left to act on or to name.
+    """
+    context["items_with_no_access"] = [
+        ticket for ticket in context["items_with_no_access"]
+        if ticket_policy.user_has_permission_for_instance(user, "view", ticket)
+    ]
+    if not objects and not context["items_with_no_access"]:
+        raise Http404
+    return objects, context
+
+
 class AssignForm(forms.Form):
     assignee = forms.ModelChoiceField(
         label=_("Assignee"), queryset=get_user_model().objects.none(), required=False,
@@ -535,15 +549,7 @@ class TicketBulkAction(SnippetBulkAction):
         )
 
     def get_actionable_objects(self):
-        objects, context = super().get_actionable_objects()
-        user = self.request.user
-        context["items_with_no_access"] = [
-            ticket for ticket in context["items_with_no_access"]
-            if ticket_policy.user_has_permission_for_instance(user, "view", ticket)
-        ]
-        if not objects and not context["items_with_no_access"]:
-            raise Http404
-        return objects, context
+        return hide_tickets_out_of_view(*super().get_actionable_objects(), self.request.user)
 
     def get_execution_context(self):
         data = self.cleaned_form.cleaned_data if self.cleaned_form else {}
@@ -622,12 +628,4 @@ class TicketDeleteBulkAction(DeleteBulkAction):
     def _actionable_objects(self):
         if self.model is not Ticket:
             raise Http404
-        objects, context = super()._actionable_objects
-        user = self.request.user
-        context["items_with_no_access"] = [
-            ticket for ticket in context["items_with_no_access"]
-            if ticket_policy.user_has_permission_for_instance(user, "view", ticket)
-        ]
-        if not objects and not context["items_with_no_access"]:
-            raise Http404
-        return objects, context
+        return hide_tickets_out_of_view(*super()._actionable_objects, self.request.user)
